@@ -1,0 +1,281 @@
+"""The ``floatchat`` command.
+
+    floatchat db up | down | status | url | reset
+    floatchat ingest PATH... [--workers N] [--dataset NAME] [--serial]
+    floatchat jobs [--status S] | jobs show ID | jobs retry ID
+    floatchat reingest [--workers N]
+    floatchat synth --profiles N [--files DIR]
+    floatchat demo | serve
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from .config import get_settings
+
+
+def sample_dir() -> Path:
+    """The bundled real Argo sample files."""
+    return Path(__file__).parent / "data" / "sample"
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, indent=2, default=str))
+
+
+def _human_bytes(n: int) -> str:
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if n < 1024 or unit == "TB":
+            return f"{n:.1f} {unit}" if unit != "B" else f"{n} B"
+        n /= 1024
+    return str(n)
+
+
+# ----------------------------------------------------------------------------- db
+def cmd_db(args) -> int:
+    from . import db
+
+    if args.action == "up":
+        db.up()
+        _seed_regions()
+        s = db.status()
+        print(f"database ready: PostgreSQL {s['server_version']} — "
+              + ", ".join(f"{k} {v}" for k, v in s["extensions"].items() if k != "plpgsql"))
+        return 0
+    if args.action == "down":
+        print("stopped" if db.down() else "not running (or external DATABASE_URL)")
+        return 0
+    if args.action == "reset":
+        if not args.yes and sys.stdin.isatty():
+            if input("Delete ALL data in the FloatChat database? [y/N] ").strip().lower() != "y":
+                return 1
+        db.reset()
+        _seed_regions()
+        print("database reset")
+        return 0
+    if args.action == "url":
+        print(db.url(args.role))
+        return 0
+    if args.action == "status":
+        s = db.status()
+        if args.json:
+            _print_json(s)
+            return 0
+        if s.get("managed") and not s.get("running"):
+            print("managed database: not running (run `floatchat db up`)")
+            return 3
+        print(f"server      PostgreSQL {s['server_version']} ({'managed, port ' + str(s['port']) if s['managed'] else 'DATABASE_URL'})")
+        print(f"database    {s['database']}  size {_human_bytes(s['size_bytes'])}  migration {s['revision']}")
+        print("extensions  " + ", ".join(f"{k} {v}" for k, v in s["extensions"].items() if k != "plpgsql")
+              + ("  (HNSW available)" if s["hnsw_available"] else ""))
+        for t, n in s["row_counts"].items():
+            print(f"  {t:<18} {n:>12,}")
+        return 0
+    return 2
+
+
+def _seed_regions() -> None:
+    try:
+        from .db.regions import seed_regions
+    except ImportError:   # regions module not installed in this build
+        return
+    seed_regions()
+
+
+# ----------------------------------------------------------------------------- ingest
+def _progress_bar(total_hint: str = "files"):
+    from tqdm import tqdm
+
+    bar = {"b": None}
+
+    def cb(info: dict) -> None:
+        if bar["b"] is None:
+            bar["b"] = tqdm(total=info["n_files"], unit="file", desc="ingest", disable=not sys.stderr.isatty())
+        bar["b"].update(len(info["results"]))
+        bar["b"].set_postfix(profiles=info["n_profiles"], failed=info["files_failed"])
+
+    def close():
+        if bar["b"] is not None:
+            bar["b"].close()
+
+    return cb, close
+
+
+def _print_job_summary(job: dict) -> int:
+    secs = (job["finished_at"] - job["started_at"]).total_seconds() if job.get("finished_at") else float("nan")
+    rate = job["n_profiles"] / secs * 60 if secs and secs > 0 else float("nan")
+    lrate = job["n_levels"] / secs if secs and secs > 0 else float("nan")
+    print(f"job {job['id']}  {job['status']}")
+    print(f"  files      {job['files_ok']:,} ok, {job['files_failed']:,} failed (of {job['n_files']:,})")
+    print(f"  profiles   {job['n_profiles']:,}   levels {job['n_levels']:,}")
+    print(f"  time       {secs:.1f} s   {rate:,.0f} profiles/min   {lrate:,.0f} levels/s")
+    for e in (job.get("errors") or [])[:20]:
+        print(f"  ! {e.get('file', '')}: {e.get('error')}")
+    if len(job.get("errors") or []) > 20:
+        print(f"  … {len(job['errors']) - 20} more errors (floatchat jobs show {job['id']})")
+    return 0 if job["status"] == "succeeded" else 1
+
+
+def cmd_ingest(args) -> int:
+    from . import db
+    from .ingest import ingest
+
+    db.up()
+    cb, close = _progress_bar()
+    try:
+        job = ingest(args.paths, name=args.name, dataset=args.dataset, workers=args.workers,
+                     executor="serial" if args.serial else "dask", progress=cb)
+    finally:
+        close()
+    return _print_job_summary(job)
+
+
+def cmd_reingest(args) -> int:
+    from .ingest import reingest
+
+    cb, close = _progress_bar()
+    try:
+        job = reingest(workers=args.workers, executor="serial" if args.serial else "dask", progress=cb)
+    finally:
+        close()
+    return _print_job_summary(job)
+
+
+def cmd_jobs(args) -> int:
+    from .ingest import get_job, list_jobs, recover_stale_jobs, retry
+
+    recover_stale_jobs()
+    if args.action == "show":
+        _print_json(get_job(args.job_id))
+        return 0
+    if args.action == "retry":
+        cb, close = _progress_bar()
+        try:
+            job = retry(args.job_id, progress=cb)
+        finally:
+            close()
+        return _print_job_summary(job)
+    df = list_jobs(status=args.status, limit=args.limit)
+    if df.empty:
+        print("no jobs")
+        return 0
+    cols = ["id", "name", "status", "progress", "files_ok", "files_failed", "n_profiles", "created_at"]
+    print(df[cols].to_string(index=False))
+    return 0
+
+
+# ----------------------------------------------------------------------------- synth / demo
+def cmd_synth(args) -> int:
+    from . import db
+    from .argo import synth
+
+    db.up()
+    if args.files:
+        paths = synth.make_corpus(Path(args.files), args.profiles, bgc_fraction=args.bgc_fraction, seed=args.seed)
+        print(f"wrote {len(paths)} files under {args.files}")
+        return 0
+    from .db.synthdb import populate
+
+    info = populate(args.profiles, n_floats=args.floats, bgc_fraction=args.bgc_fraction, seed=args.seed,
+                    dataset=args.dataset)
+    _print_json(info)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    """Database up, the bundled sample ingested (idempotent), then the dashboard."""
+    from . import db
+    from .ingest import ingest
+
+    db.up()
+    _seed_regions()
+    job = ingest([sample_dir()], name="sample", dataset="sample", executor="serial")
+    _print_job_summary(job)
+    if args.no_serve:
+        return 0 if job["status"] == "succeeded" else 1
+    return cmd_serve(args)
+
+
+def cmd_serve(args) -> int:
+    from .serve import serve
+
+    return serve(port=args.port, address=args.address, show=getattr(args, "show", False),
+                 admin=getattr(args, "admin", False))
+
+
+# ----------------------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="floatchat", description="FloatChat Workbench: ARGO data by question.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("db", help="manage the database")
+    d.add_argument("action", choices=["up", "down", "status", "url", "reset"])
+    d.add_argument("--json", action="store_true", help="status as JSON")
+    d.add_argument("--role", choices=["owner", "reader"], default="owner", help="url: which role")
+    d.add_argument("--yes", action="store_true", help="reset without asking")
+    d.set_defaults(func=cmd_db)
+
+    i = sub.add_parser("ingest", help="ingest Argo NetCDF files, folders (GDAC dac/ trees) and ZIPs")
+    i.add_argument("paths", nargs="+")
+    i.add_argument("--workers", type=int, default=None, help="Dask LocalCluster workers (default 2)")
+    i.add_argument("--name", default=None, help="job name")
+    i.add_argument("--dataset", default=None, help="dataset name (default: the input's name)")
+    i.add_argument("--serial", action="store_true", help="run in this process instead of Dask")
+    i.set_defaults(func=cmd_ingest)
+
+    r = sub.add_parser("reingest", help="re-run the whole staged archive on the cluster")
+    r.add_argument("--workers", type=int, default=None)
+    r.add_argument("--serial", action="store_true")
+    r.set_defaults(func=cmd_reingest)
+
+    j = sub.add_parser("jobs", help="list, show and retry ingestion jobs")
+    j.add_argument("action", nargs="?", choices=["list", "show", "retry"], default="list")
+    j.add_argument("job_id", nargs="?")
+    j.add_argument("--status", choices=["pending", "running", "succeeded", "failed"])
+    j.add_argument("--limit", type=int, default=30)
+    j.set_defaults(func=cmd_jobs)
+
+    s = sub.add_parser("synth", help="synthetic archive-shaped data (database, or Argo files with --files)")
+    s.add_argument("--profiles", type=int, required=True)
+    s.add_argument("--floats", type=int, default=None)
+    s.add_argument("--bgc-fraction", type=float, default=0.2)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--dataset", default="synthetic")
+    s.add_argument("--files", default=None, help="write Argo NetCDF files under this folder instead")
+    s.set_defaults(func=cmd_synth)
+
+    for name, helptext in (("demo", "database + bundled sample + dashboard"), ("serve", "serve the Panel apps")):
+        a = sub.add_parser(name, help=helptext)
+        a.add_argument("--port", type=int, default=int(os.environ.get("FLOATCHAT_PORT", 5006)))
+        a.add_argument("--address", default="127.0.0.1")
+        a.add_argument("--show", action="store_true", help="open a browser")
+        a.add_argument("--admin", action="store_true", help="also serve the admin app")
+        if name == "demo":
+            a.add_argument("--no-serve", action="store_true", help="stop after ingesting the sample")
+        a.set_defaults(func=cmd_demo if name == "demo" else cmd_serve)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    level = logging.INFO if args.verbose else getattr(logging, get_settings().log_level.upper(), logging.WARNING)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("alembic", "distributed", "bokeh", "tornado"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    from .errors import FloatChatError
+
+    try:
+        return int(args.func(args) or 0)
+    except FloatChatError as exc:
+        print(f"floatchat: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,11 @@
+"""Database: the managed cluster, migrations, engines, the COPY writer and the DAL.
+
+All SQL of the project lives in this package (writes in ``writer``, reads in ``dal``).
+"""
+from __future__ import annotations
+
+from .engine import database_urls, dispose_engines, get_engine
+from .manage import down, migrate, reset, status, up, url
+
+__all__ = ["up", "down", "reset", "status", "url", "migrate", "get_engine", "database_urls",
+           "dispose_engines"]
