@@ -26,7 +26,7 @@ fi
 # Re-install only when the dependency list changed.
 stamp_dir=$("$PY" -c 'import sys; print(sys.prefix)')
 stamp="$stamp_dir/.floatchat-installed"
-want=$(cat pyproject.toml scripts/requirements-torch.txt 2>/dev/null | sha256sum | cut -d' ' -f1)
+want=$(cat pyproject.toml $(ls scripts/requirements-*.txt 2>/dev/null) | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! "$PY" -c 'import floatchat_core, workbench' 2>/dev/null; then
   echo "[bootstrap] installing Python packages into $stamp_dir"
   "$PY" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
