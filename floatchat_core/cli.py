@@ -51,9 +51,9 @@ def cmd_db(args) -> int:
         print("stopped" if db.down() else "not running (or external DATABASE_URL)")
         return 0
     if args.action == "reset":
-        if not args.yes and sys.stdin.isatty():
-            if input("Delete ALL data in the FloatChat database? [y/N] ").strip().lower() != "y":
-                return 1
+        question = "Delete ALL data in the FloatChat database? [y/N] "
+        if not args.yes and sys.stdin.isatty() and input(question).strip().lower() != "y":
+            return 1
         db.reset()
         _seed_regions()
         print("database reset")
@@ -252,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, helptext in (("demo", "database + bundled sample + dashboard"), ("serve", "serve the Panel apps")):
         a = sub.add_parser(name, help=helptext)
-        a.add_argument("--port", type=int, default=int(os.environ.get("FLOATCHAT_PORT", 5006)))
+        a.add_argument("--port", type=int, default=int(os.environ.get("FLOATCHAT_PORT", "5006")))
         a.add_argument("--address", default="127.0.0.1")
         a.add_argument("--show", action="store_true", help="open a browser")
         a.add_argument("--admin", action="store_true", help="also serve the admin app")

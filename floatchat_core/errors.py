@@ -23,7 +23,11 @@ class ArgoFileError(IngestError):
 
 
 class MissingVariableError(ArgoFileError):
-    """A required Argo variable is absent; the message names it."""
+    """A required Argo variable is absent; the message names it (and ``.variable`` holds it)."""
+
+    def __init__(self, variable: str, message: str | None = None):
+        self.variable = variable
+        super().__init__(message or f"required variable {variable} is missing")
 
 
 class DimensionError(ArgoFileError):

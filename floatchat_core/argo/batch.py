@@ -27,9 +27,11 @@ import numpy as np
 
 from .variables import Parameter
 
-#: Precedence of each file kind for the core and BGC groups (higher wins).
-CORE_RANK = {"Sprof": 1, "S": 2, "prof": 3, "core": 4}
-BGC_RANK = {"Sprof": 1, "B": 2, "S": 3}
+#: Precedence of each file kind for the core and BGC groups (higher wins). A single-profile
+#: delayed-mode file (D, SD, BD) adds 1, so it outranks the real-time file (R, SR, BR) of the
+#: same cycle when both are on disk (the shared corpus holds BR and BD files of one cycle).
+CORE_RANK = {"Sprof": 10, "S": 20, "prof": 30, "core": 40}
+BGC_RANK = {"Sprof": 10, "B": 20, "S": 30}
 
 FILE_KINDS = ("prof", "core", "Sprof", "S", "B")
 
@@ -46,6 +48,7 @@ class ParameterLevels:
     adjusted_error: np.ndarray    # float32
     data_mode: np.ndarray         # '<U1' per profile: 'R','A','D' or '' when absent
     profile_qc: np.ndarray        # '<U1' per profile: 'A'..'F' or '' when blank
+    out_of_range: np.ndarray | None = None  # bool per level (argo.cleaning), None = not checked
 
 
 @dataclass

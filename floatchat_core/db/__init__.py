@@ -7,5 +7,14 @@ from __future__ import annotations
 from .engine import database_urls, dispose_engines, get_engine
 from .manage import down, migrate, reset, status, up, url
 
-__all__ = ["up", "down", "reset", "status", "url", "migrate", "get_engine", "database_urls",
-           "dispose_engines"]
+__all__ = [
+           "database_urls",
+           "dispose_engines",
+           "down",
+           "get_engine",
+           "migrate",
+           "reset",
+           "status",
+           "up",
+           "url",
+]

@@ -79,7 +79,7 @@ class ClusterState:
         return json.dumps(d, indent=2)
 
     @classmethod
-    def from_json(cls, text: str) -> "ClusterState":
+    def from_json(cls, text: str) -> ClusterState:
         d = json.loads(text)
         d["data_dir"] = Path(d["data_dir"])
         return cls(**d)
@@ -154,7 +154,7 @@ def _port_free(port: int) -> bool:
 def _run(cmd: list[str], run_as: str | None, **kw) -> subprocess.CompletedProcess:
     if run_as:
         cmd = ["runuser", "-u", run_as, "--", *cmd]
-    res = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    res = subprocess.run(cmd, check=False, capture_output=True, text=True, **kw)
     if res.returncode != 0:
         raise DatabaseError(f"{' '.join(cmd)} failed ({res.returncode}): {res.stderr.strip() or res.stdout.strip()}")
     return res
@@ -231,7 +231,7 @@ def is_running(settings: Settings | None = None) -> bool:
         return False
     res = subprocess.run(["runuser", "-u", state.run_as, "--"] * bool(state.run_as)
                          + [str(find_pg_bin(settings) / "pg_ctl"), "status", "-D", str(state.data_dir)],
-                         capture_output=True, text=True)
+                         check=False, capture_output=True, text=True)
     return res.returncode == 0
 
 
@@ -319,7 +319,7 @@ def wait_ready(state: ClusterState, timeout: float = 30.0) -> None:
         try:
             _connect(state).close()
             return
-        except Exception as exc:  # noqa: BLE001 - retry any connection error until the deadline
+        except Exception as exc:
             if time.monotonic() > deadline:
                 raise DatabaseError(f"managed PostgreSQL did not accept connections: {exc}") from exc
             time.sleep(0.2)

@@ -15,7 +15,7 @@ from ..errors import DatabaseError
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-_ENGINES: dict[tuple, "Engine"] = {}
+_ENGINES: dict[tuple, Engine] = {}
 _LOCK = threading.Lock()
 
 
@@ -43,7 +43,7 @@ def _normalise(url: str) -> str:
     return url
 
 
-def get_engine(readonly: bool = False, settings: Settings | None = None) -> "Engine":
+def get_engine(readonly: bool = False, settings: Settings | None = None) -> Engine:
     """A pooled engine (``pool_pre_ping``). The read-only one runs every transaction
     read-only with a statement timeout, whatever role it connects as."""
     from sqlalchemy import create_engine

@@ -90,7 +90,7 @@ def recover_stale_jobs(stale_minutes: float = 10.0, settings: Settings | None = 
     host = socket.gethostname()
     failed = []
     with get_engine(settings=settings).begin() as c:
-        rows = c.execute(_text("SELECT id, host, pid, updated_at < now() - make_interval(mins => :m) AS old "
+        rows = c.execute(_text("SELECT id, host, pid, updated_at < now() - make_interval(mins => CAST(:m AS integer)) AS old "
                                "FROM ingestion_jobs WHERE status = 'running' FOR UPDATE SKIP LOCKED"),
                          {"m": stale_minutes}).all()
         for job_id, jhost, pid, old in rows:

@@ -126,7 +126,7 @@ def _take(batch: ProfileBatch, keep: np.ndarray) -> ProfileBatch:
         idx = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts) + np.arange(counts.sum())
         new_off = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
 
-        def sub(lv):
+        def sub(lv, idx=idx, keep=keep):
             c = copy.copy(lv)
             for f in ("values", "qc", "adjusted", "adjusted_qc", "adjusted_error"):
                 setattr(c, f, getattr(lv, f)[idx])
@@ -287,6 +287,9 @@ def write_batch(conn, batch: ProfileBatch, dataset_id: int, *, sha256: str | Non
     return WriteResult(n, batch.n_levels_total, dropped)
 
 
+#: Deep Argo platforms (reference table 23 names): profile below 2000 dbar.
+DEEP_PLATFORM_TYPES = ("SOLO_D", "SOLO_D_MRV", "ARVOR_D", "APEX_D", "NAVIS_EBR_D", "DEEP_NINJA")
+
 _META_COLUMNS = ("dac", "wmo_inst_type", "platform_type", "platform_maker", "float_serial_no", "firmware_version",
                  "project_name", "pi_name", "operating_institution", "positioning_system", "launch_date",
                  "launch_latitude", "launch_longitude", "launch_qc", "start_date", "deployment_platform",
@@ -314,7 +317,7 @@ def write_meta(conn, meta: dict[str, Any], source_file: str) -> None:
     is_bgc = any(p in BY_NAME and BY_NAME[p].is_bgc for p in params) or any(
         p.split("_")[0] in ("DOXY", "CHLA", "NITRATE", "BBP700", "PH") for p in params)
     ptype = (row["platform_type"] or "").upper()
-    is_deep = "DEEP" in ptype or ptype in ("SOLO_D", "SOLO_D_MRV")
+    is_deep = "DEEP" in ptype or ptype in DEEP_PLATFORM_TYPES
     row.update(platform_number=str(meta["platform_number"]).strip(), is_bgc=is_bgc, is_deep=is_deep,
                meta_source=source_file)
     cols = ["platform_number", *_META_COLUMNS, "is_bgc", "is_deep", "meta_source"]

@@ -10,5 +10,16 @@ from __future__ import annotations
 from ..db.jobs import get_job, list_jobs, recover_stale_jobs
 from .runner import close_client, get_client, ingest, reingest, retry, run_job, submit, wait
 
-__all__ = ["submit", "wait", "ingest", "retry", "reingest", "run_job", "get_job", "list_jobs",
-           "recover_stale_jobs", "get_client", "close_client"]
+__all__ = [
+           "close_client",
+           "get_client",
+           "get_job",
+           "ingest",
+           "list_jobs",
+           "recover_stale_jobs",
+           "reingest",
+           "retry",
+           "run_job",
+           "submit",
+           "wait",
+]

@@ -97,7 +97,7 @@ def process_file(item: WorkItem, job_id: str | None = None) -> FileResult:
     except (ArgoFileError, IngestError) as exc:
         log.warning("ingest.file_failed job=%s file=%s error=%s", job_id, item.name, exc)
         return FileResult(item.name, False, kind, seconds=time.perf_counter() - t0, error=str(exc))
-    except Exception as exc:  # noqa: BLE001 - anything else is reported with its traceback
+    except Exception as exc:
         log.exception("ingest.file_failed job=%s file=%s", job_id, item.name)
         return FileResult(item.name, False, kind, seconds=time.perf_counter() - t0,
                           error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())

@@ -11,8 +11,8 @@ import logging
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from ..config import Settings, get_settings
 from ..db import jobs as jobstore
@@ -43,6 +43,11 @@ def get_client(workers: int | None = None, settings: Settings | None = None):
             close_client()
         from distributed import Client, LocalCluster
 
+        # distributed sets its own loggers to INFO on import; follow FLOATCHAT_LOG_LEVEL instead
+        quiet = max(logging.WARNING, logging.getLogger().getEffectiveLevel())
+        for name in ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.core",
+                     "distributed.worker", "distributed.http.proxy"):
+            logging.getLogger(name).setLevel(quiet)
         if settings.dask_scheduler:
             _CLIENT = Client(settings.dask_scheduler, timeout="20s")
         else:
@@ -130,7 +135,7 @@ def wait(job_id: str, timeout: float | None = None) -> dict:
 def _run_guarded(job_id, sources, dataset_name, **kw):
     try:
         run_job(job_id, sources, dataset_name, **kw)
-    except Exception:  # noqa: BLE001 - run_job records failures itself; never kill the host process
+    except Exception:
         log.exception("ingest.job_crashed job=%s", job_id)
 
 
@@ -222,7 +227,7 @@ def run_job(job_id: str, sources, dataset_name: str, *, workers: int | None = No
                             **counts)
         log.info("ingest.job_done job=%s status=%s files_ok=%d files_failed=%d profiles=%d seconds=%.2f",
                  job_id, status, counts["files_ok"], counts["files_failed"], counts["n_profiles"], elapsed)
-    except Exception as exc:  # noqa: BLE001 - the job row carries the reason and the traceback
+    except Exception as exc:
         log.exception("ingest.job_failed job=%s", job_id)
         errors.append({"error": str(exc)})
         jobstore.update_job(job_id, settings, status="failed", finished_at="now", errors=errors[:1000],

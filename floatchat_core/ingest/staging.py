@@ -80,10 +80,10 @@ def stage(source: str | Path | bytes, name: str | None = None, settings: Setting
             else:
                 fs.put_file(str(source), tmp)
             fs.mv(tmp, target)
-        return StagedFile(uri=target if "://" in settings.objects_url else target, name=name, sha256=sha, size=size)
+        return StagedFile(uri=target, name=name, sha256=sha, size=size)
     except IngestError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any store failure aborts the job with its reason
+    except Exception as exc:
         raise IngestError(f"staging {name or source!s} failed: {exc}") from exc
 
 

@@ -58,16 +58,14 @@ def test_readonly_role_refuses_writes(database):
     ro = db.get_engine(readonly=True)
     with ro.connect() as c:
         assert c.execute(text("SELECT count(*) FROM profiles")).scalar() >= 0
-    with pytest.raises(DBAPIError, match="read-only"):
-        with ro.begin() as c:
-            c.execute(text("INSERT INTO datasets (name) VALUES ('nope')"))
+    with pytest.raises(DBAPIError, match="read-only"), ro.begin() as c:
+        c.execute(text("INSERT INTO datasets (name) VALUES ('nope')"))
     # not only the session default: the role itself has no write privilege
     eng = create_engine(database["reader"])
     try:
-        with pytest.raises(DBAPIError, match="permission denied|read-only"):
-            with eng.begin() as c:
-                c.execute(text("SET TRANSACTION READ WRITE"))
-                c.execute(text("INSERT INTO datasets (name) VALUES ('nope')"))
+        with pytest.raises(DBAPIError, match="permission denied|read-only"), eng.begin() as c:
+            c.execute(text("SET TRANSACTION READ WRITE"))
+            c.execute(text("INSERT INTO datasets (name) VALUES ('nope')"))
     finally:
         eng.dispose()
 
@@ -103,10 +101,9 @@ def test_profile_key_keeps_descending_and_secondary_schemes_apart(clean_db):
             c.execute(text("INSERT INTO profiles (platform_number, cycle_number, direction, scheme_index) "
                            "VALUES ('9999999', 1, :d, :s)"), {"d": direction, "s": scheme})
         assert c.execute(text("SELECT count(*) FROM profiles")).scalar() == 3
-        with pytest.raises(DBAPIError):
-            with c.begin_nested():
-                c.execute(text("INSERT INTO profiles (platform_number, cycle_number, direction, scheme_index) "
-                               "VALUES ('9999999', 1, 'A', 0)"))
+        with pytest.raises(DBAPIError), c.begin_nested():
+            c.execute(text("INSERT INTO profiles (platform_number, cycle_number, direction, scheme_index) "
+                           "VALUES ('9999999', 1, 'A', 0)"))
 
 
 def test_levels_view_unnests_both_axes(clean_db):
@@ -195,7 +192,6 @@ def test_db_up_as_an_ordinary_user(database, tmp_path):
     import json
     import pwd
     import shutil
-
     import tempfile
 
     pw = pwd.getpwnam(cluster.SERVICE_USER)
