@@ -133,3 +133,74 @@ def parse_date_time(values: np.ndarray) -> np.ndarray:
     s = np.asarray(values, dtype=str)
     t = pd.to_datetime(pd.Series(s.ravel()), format="%Y%m%d%H%M%S", errors="coerce")
     return t.to_numpy(dtype="datetime64[s]").reshape(s.shape)
+
+
+# ----------------------------------------------------------------------------- classic-format size check
+_NC_TYPE_SIZE = {1: 1, 2: 1, 3: 2, 4: 4, 5: 4, 6: 8, 7: 1, 8: 2, 9: 4, 10: 8, 11: 8}
+
+
+def classic_expected_size(head: bytes) -> int | None:
+    """The size a NetCDF classic (CDF-1/2/5) file must have, from its header; ``None`` when
+    ``head`` is not a classic file (NetCDF-4/HDF5 files detect truncation themselves).
+
+    Why: the NetCDF-C library reads the missing tail of a truncated classic file as zeros
+    instead of failing, which would turn a cut download into plausible-looking profiles.
+    """
+    import struct
+
+    if len(head) < 8 or head[:3] != b"CDF" or head[3] not in (1, 2, 5):
+        return None
+    ver = head[3]
+    n = 8 if ver == 5 else 4
+    pos = 4
+
+    def num(width=n):
+        nonlocal pos
+        v = int.from_bytes(head[pos:pos + width], "big")
+        pos += width
+        return v
+
+    def name():
+        nonlocal pos
+        length = num()
+        pos += (length + 3) // 4 * 4
+
+    def attrs():
+        nonlocal pos
+        num(4)  # tag (NC_ATTRIBUTE or ABSENT)
+        for _ in range(num()):
+            name()
+            t = num(4)
+            count = num()
+            pos += (count * _NC_TYPE_SIZE.get(t, 1) + 3) // 4 * 4
+
+    try:
+        numrecs = num()
+        num(4)
+        dims = []
+        for _ in range(num()):
+            name()
+            dims.append(num())
+        attrs()
+        num(4)
+        ends, rec_vars = [], []
+        for _ in range(num()):
+            name()
+            dimids = [num() for _ in range(num())]
+            attrs()
+            num(4)
+            vsize = num()
+            begin = num(4 if ver == 1 else 8)
+            if dimids and dims[dimids[0]] == 0:          # record variable
+                rec_vars.append((begin, vsize))
+            else:
+                ends.append(begin + vsize)
+        if pos > len(head):
+            return None
+    except (IndexError, struct.error):
+        return None
+    if rec_vars and numrecs not in (0, 0xFFFFFFFF):
+        recsize = sum(v for _, v in rec_vars) if len(rec_vars) > 1 else rec_vars[0][1]
+        ends += [b + (numrecs - 1) * recsize + v for b, v in rec_vars]
+    # the last variable's padding is optional, so allow up to 3 bytes short
+    return max(ends) - 3 if ends else 0

@@ -28,6 +28,7 @@ import numpy as np
 from ..errors import ArgoFileError, DimensionError, MissingVariableError
 from .batch import BGC_RANK, CORE_RANK, LevelGroup, ParameterLevels, ProfileBatch
 from .decode import (
+    classic_expected_size,
     decode_char1,
     decode_chars,
     decode_qc,
@@ -81,6 +82,7 @@ def _is_delayed_file(name: str) -> bool:
 def _dataset(source, name: str):
     import netCDF4
 
+    _check_not_truncated(source, name)
     try:
         if isinstance(source, (bytes, bytearray, memoryview)):
             ds = netCDF4.Dataset(name or "memory.nc", mode="r", memory=bytes(source))
@@ -94,6 +96,19 @@ def _dataset(source, name: str):
         yield ds
     finally:
         ds.close()
+
+
+def _check_not_truncated(source, name: str) -> None:
+    """Refuse a cut NetCDF classic file (its header says how long it must be)."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        head, size = bytes(source[:1 << 20]), len(source)
+    else:
+        size = os.path.getsize(source)
+        with open(source, "rb") as fh:
+            head = fh.read(1 << 20)
+    expected = classic_expected_size(head)
+    if expected is not None and size < expected:
+        raise ArgoFileError(f"{name}: truncated NetCDF file ({size:,} bytes, its header needs {expected:,})")
 
 
 def _kind_from_content(ds, name: str) -> str:
