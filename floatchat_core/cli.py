@@ -80,11 +80,10 @@ def cmd_db(args) -> int:
 
 
 def _seed_regions() -> None:
-    try:
-        from .db.regions import seed_regions
-    except ImportError:   # regions module not installed in this build
-        return
-    seed_regions()
+    """Ocean regions from the bundled Natural Earth data (only when missing or changed)."""
+    from .db.regions import seed_if_needed
+
+    seed_if_needed()
 
 
 # ----------------------------------------------------------------------------- ingest

@@ -44,8 +44,18 @@ def coastline_paths(scale: str = "50m") -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def coastlines(scale: str = "50m"):
+def _holoviews():
+    """HoloViews with its Bokeh backend registered (options need a loaded backend)."""
     import holoviews as hv
+    import holoviews.plotting.bokeh  # noqa: F401 - registers the backend, no notebook output
+
+    if hv.Store.current_backend != "bokeh":
+        hv.Store.set_current_backend("bokeh")
+    return hv
+
+
+def coastlines(scale: str = "50m"):
+    hv = _holoviews()
 
     x, y = coastline_paths(scale)
     return hv.Path(pd.DataFrame({"longitude": x, "latitude": y}), ["longitude", "latitude"]).opts(
@@ -54,7 +64,7 @@ def coastlines(scale: str = "50m"):
 
 def position_map(df: pd.DataFrame, *, width: int = 900, height: int = 480, title: str = "Argo profile positions"):
     """Every position rasterized with datashader (re-aggregated on zoom) over coastlines."""
-    import holoviews as hv
+    hv = _holoviews()
     from holoviews.operation.datashader import dynspread, rasterize
 
     pts = hv.Points(df, ["longitude", "latitude"], [c for c in ("platform_number", "cycle_number") if c in df])

@@ -84,3 +84,17 @@ def update_dataset_metadata(dataset_id: int, settings: Settings | None = None) -
             c.execute(text("UPDATE datasets SET summary = :s WHERE id = :id"),
                       {"s": summary_text(stats), "id": dataset_id})
     return changed
+
+
+def update_all_dataset_metadata(settings: Settings | None = None) -> list[int]:
+    """Recompute every dataset's metadata; returns the ids that changed.
+
+    A profile belongs to the dataset of the file that last supplied its header, so an
+    ingestion can take profiles away from other datasets: all of them are checked (a
+    no-op for datasets whose figures did not move).
+    """
+    from sqlalchemy import text
+
+    with get_engine(settings=settings).connect() as c:
+        ids = [r[0] for r in c.execute(text("SELECT id FROM datasets ORDER BY id"))]
+    return [i for i in ids if update_dataset_metadata(i, settings)]

@@ -67,16 +67,20 @@ def grant_reader(settings: Settings | None = None) -> None:
 
 
 def up(settings: Settings | None = None) -> dict[str, str]:
-    """Start (and on first use create) the database, then migrate. Idempotent.
+    """Start (and on first use create) the database, migrate, then seed the ocean regions when
+    the table is empty or the bundled data changed (fingerprint in ``app_state``). Idempotent.
 
     Returns the owner and reader URLs.
     """
+    from .regions import seed_if_needed
+
     settings = settings or get_settings()
     if settings.managed:
         state = cluster.start(settings)
         cluster.wait_ready(state)
         cluster.bootstrap(state, settings.db_name)
     migrate(settings=settings)
+    seed_if_needed(settings)
     return database_urls(settings)
 
 

@@ -158,7 +158,7 @@ def run_job(job_id: str, sources, dataset_name: str, *, workers: int | None = No
             items: list[WorkItem] | None = None, progress: Callable[[dict], None] | None = None,
             settings: Settings | None = None) -> dict:
     """Run a job to its end and return its final row. Failures are stored, not raised."""
-    from ..db.datasets import update_dataset_metadata
+    from ..db.datasets import update_all_dataset_metadata
     from ..db.maintenance import refresh_views
 
     settings = settings or get_settings()
@@ -217,8 +217,7 @@ def run_job(job_id: str, sources, dataset_name: str, *, workers: int | None = No
                 on_results(fut.result())
                 fut.release()
         datasets_touched = sorted({i.dataset_id for i in items})
-        for ds in datasets_touched:
-            update_dataset_metadata(ds, settings)
+        update_all_dataset_metadata(settings)
         refresh_views(settings=settings)
         elapsed = time.perf_counter() - t0
         status = "failed" if counts["files_ok"] == 0 and counts["files_failed"] > 0 else "succeeded"

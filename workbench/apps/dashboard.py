@@ -21,7 +21,7 @@ table = pn.widgets.Tabulator(
     if len(datasets) else datasets, disabled=True, height=260, name="Datasets", show_index=False)
 floats = pn.widgets.Tabulator(latest, disabled=True, height=300, show_index=False, name="Latest positions")
 
-template = pn.template.FastListTemplate(
+template = pn.template.BootstrapTemplate(
     title="FloatChat Workbench",
     main=[summary, pn.pane.HoloViews(position_map(positions), height=500), pn.Tabs(table, floats)],
 )

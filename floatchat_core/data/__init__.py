@@ -1,0 +1,1 @@
+"""Data files bundled with FloatChat (sample Argo files, Natural Earth layers)."""
