@@ -47,7 +47,7 @@ def coastline_paths(scale: str = "50m") -> tuple[np.ndarray, np.ndarray]:
 def _holoviews():
     """HoloViews with its Bokeh backend registered (options need a loaded backend)."""
     import holoviews as hv
-    import holoviews.plotting.bokeh  # noqa: F401 - registers the backend, no notebook output
+    import holoviews.plotting.bokeh
 
     if hv.Store.current_backend != "bokeh":
         hv.Store.set_current_backend("bokeh")
