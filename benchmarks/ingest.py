@@ -13,7 +13,8 @@ database. Measured:
 * ``ceiling``  — the same profiles' values and QC as CSV text (prepared beforehand, not
   timed), ``COPY``'d by one connection into an index-free table: what PostgreSQL alone
   needs to take the data in. The target is ingest ≤ 3 × ceiling;
-* ``gdac``     — the real shared corpus (1,451 profiles in ~1,400 small files), if present.
+* ``gdac``     — the real shared corpus (1,451 profiles in ~1,400 small files), if present,
+  with its own ceiling (``gdac_ceiling``: every profile record of every file, as CSV).
 """
 from __future__ import annotations
 
@@ -52,17 +53,18 @@ def bench_read(paths) -> dict:
 
 
 def bench_ceiling(paths) -> dict:
-    """COPY of the same core-axis arrays as CSV into a bare table (the PostgreSQL floor)."""
+    """COPY of the same profiles' arrays (pressure + two parameters per axis, each with its QC,
+    adjusted, adjusted-QC and error twins) as CSV into a bare table: the PostgreSQL floor."""
     import numpy as np
 
     from floatchat_core.argo import clean, open_profiles
     from floatchat_core.argo.decode import juld_to_datetime64
     from floatchat_core.db.engine import raw_connection
 
-    cols = ["pres", "temp", "psal"]
+    cols = ["pres", "p1", "p2"]
     twins = ["", "_qc", "_adjusted", "_adjusted_qc", "_adjusted_error"]
     buf = io.StringIO()
-    n = 0
+    n = n_prof = 0
 
     def arr(a, off, i, is_qc):
         seg = a[off[i]:off[i + 1]]
@@ -72,22 +74,24 @@ def bench_ceiling(paths) -> dict:
 
     for p in paths:   # preparing the text is not timed: only the COPY is
         b = clean(open_profiles(p))
-        g = b.groups["core"]
+        n_prof += len(b)
         t = juld_to_datetime64(b.juld)
-        for i in range(len(b)):
-            fields = [b.platform_number[i], str(b.cycle_number[i]), str(t[i]) + "Z", repr(float(b.latitude[i])),
-                      repr(float(b.longitude[i]))]
-            for c in cols:
-                lv = g.pressure if c == "pres" else g.parameters.get(c.upper())
-                for tw in twins:
-                    if lv is None:
-                        fields.append("{}")
-                        continue
-                    a = {"": lv.values, "_qc": lv.qc, "_adjusted": lv.adjusted, "_adjusted_qc": lv.adjusted_qc,
-                         "_adjusted_error": lv.adjusted_error}[tw]
-                    fields.append('"' + arr(a, g.offsets, i, tw.endswith("qc")) + '"')
-            buf.write(",".join(fields) + "\n")
-            n += 1
+        for g in b.groups.values():     # one row per profile and axis, pressure + two parameters
+            params = [g.pressure, *list(g.parameters.values())[:2]]
+            params += [None] * (3 - len(params))
+            for i in range(len(b)):
+                fields = [b.platform_number[i], str(b.cycle_number[i]), str(t[i]) + "Z",
+                          repr(float(b.latitude[i])), repr(float(b.longitude[i]))]
+                for lv in params:
+                    for tw in twins:
+                        if lv is None:
+                            fields.append("{}")
+                            continue
+                        a = {"": lv.values, "_qc": lv.qc, "_adjusted": lv.adjusted,
+                             "_adjusted_qc": lv.adjusted_qc, "_adjusted_error": lv.adjusted_error}[tw]
+                        fields.append('"' + arr(a, g.offsets, i, tw.endswith("qc")) + '"')
+                buf.write(",".join(fields) + "\n")
+                n += 1
     payload = buf.getvalue()
     ddl = ", ".join(f"{c}{tw} {'smallint' if tw.endswith('qc') else 'real'}[]" for c in cols for tw in twins)
     conn = raw_connection()
@@ -104,8 +108,8 @@ def bench_ceiling(paths) -> dict:
         conn.commit()
     finally:
         conn.close()
-    return {"profiles": n, "csv_mb": round(len(payload) / 2**20, 1), "seconds": round(dt, 3),
-            "profiles_per_min": round(n / dt * 60)}
+    return {"profiles": n_prof, "rows": n, "csv_mb": round(len(payload) / 2**20, 1), "seconds": round(dt, 3),
+            "profiles_per_min": round(n_prof / dt * 60)}
 
 
 def bench_ingest(paths_or_dirs, workers: int, name: str) -> dict:
@@ -124,7 +128,8 @@ def bench_ingest(paths_or_dirs, workers: int, name: str) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profiles", type=int, default=24_000, help="synthetic profiles (default 24,000)")
-    ap.add_argument("--levels", type=int, default=120, help="levels per synthetic profile (max; default 120)")
+    ap.add_argument("--levels", type=int, default=None,
+                    help="fix N_LEVELS of every synthetic float (default: Argo-like mix 70–1000)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--smoke", action="store_true", help="2,000 profiles, no ceiling: a CI check that it runs")
     ap.add_argument("--json", type=Path, help="also write the results here")
@@ -163,6 +168,9 @@ def main(argv=None) -> int:
         if gdac.is_dir():
             truncate_data()
             results["gdac"] = bench_ingest([gdac], args.workers, "bench-gdac")
+            if not args.smoke:
+                results["gdac_ceiling"] = bench_ceiling(sorted(p for p in gdac.rglob("*.nc")
+                                                               if not p.name.endswith("_meta.nc")))
         if "ceiling" in results:
             results["ingest_vs_ceiling"] = round(results["ceiling"]["profiles_per_min"]
                                                  / results["ingest"]["profiles_per_min"], 2)
@@ -173,6 +181,8 @@ def main(argv=None) -> int:
         shutil.rmtree(home, ignore_errors=True)
 
     print(json.dumps(results, indent=2))
+    lv = results["ingest"]["levels"] / max(results["ingest"]["profiles"], 1)
+    print(f"\nsynthetic corpus: {results['synthetic']['files']} files, mean {lv:.0f} levels per profile")
     r = results
     print(f"\ningest  {r['ingest']['profiles']:,} profiles in {r['ingest']['seconds']} s = "
           f"{r['ingest']['profiles_per_min']:,} profiles/min ({args.workers} workers)")

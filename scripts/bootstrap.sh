@@ -30,11 +30,20 @@ want=$(cat pyproject.toml $(ls scripts/requirements-*.txt 2>/dev/null) | sha256s
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! "$PY" -c 'import floatchat_core, workbench' 2>/dev/null; then
   echo "[bootstrap] installing Python packages into $stamp_dir"
   "$PY" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-  if [ -f scripts/requirements-torch.txt ]; then
-    # CPU-only torch first, so nothing pulls the CUDA build (see the README)
-    "$PY" -m pip install -q -r scripts/requirements-torch.txt
+  log=$(mktemp)
+  pipi() {  # quiet unless it fails: then the whole pip log is shown
+    if ! "$PY" -m pip install -q "$@" >"$log" 2>&1; then cat "$log" >&2; rm -f "$log"; exit 1; fi
+  }
+  if [ -f scripts/requirements-torch.txt ] && ! "$PY" -c 'import torch' 2>/dev/null; then
+    # CPU-only torch first, so nothing pulls the CUDA build: a local CPU wheel if pip's
+    # configuration knows one (find-links), else PyTorch's CPU index.
+    echo "[bootstrap] installing CPU-only torch"
+    if ! "$PY" -m pip install -q --no-index -r scripts/requirements-torch.txt >/dev/null 2>&1; then
+      pipi --index-url https://download.pytorch.org/whl/cpu -r scripts/requirements-torch.txt
+    fi
   fi
-  "$PY" -m pip install -q -e ".[test]"
+  pipi -e ".[test]"
+  rm -f "$log"
   echo "$want" > "$stamp"
 fi
 echo "[bootstrap] ready: $PY"

@@ -27,7 +27,8 @@ def _chars(strings, width: int) -> np.ndarray:
 
 def _profiles(rng: np.random.Generator, n_prof: int, n_levels: int, bgc: bool):
     """Level arrays (n_prof, n_levels) with a random number of valid levels per profile."""
-    n_valid = rng.integers(max(2, n_levels // 2), n_levels + 1, size=n_prof)
+    low = min(n_levels, max(70, int(0.7 * n_levels)))
+    n_valid = rng.integers(low, n_levels + 1, size=n_prof)
     z = np.linspace(0.0, 1.0, n_levels, dtype=np.float64)[None, :]
     pres = (2000.0 * z ** 1.5 + rng.uniform(3, 6, (n_prof, 1))).astype(np.float32)
     sst = rng.uniform(2.0, 30.0, (n_prof, 1))
@@ -125,20 +126,31 @@ def make_prof_file(path: str | Path, wmo: int, n_prof: int = 200, n_levels: int 
     return path
 
 
-def make_corpus(folder: str | Path, n_profiles: int, profiles_per_float: int = 250, n_levels: int = 120,
+#: N_LEVELS of a synthetic float and how often it occurs: old floats report 70–115 levels,
+#: 2-dbar-binned modern floats ~1,000 (Argo's mix, roughly).
+LEVEL_MIX = ((80, 0.35), (120, 0.25), (500, 0.25), (1000, 0.15))
+
+
+def make_corpus(folder: str | Path, n_profiles: int, profiles_per_float: int = 250, n_levels: int | None = None,
                 bgc_fraction: float = 0.1, seed: int = 0) -> list[Path]:
-    """Write enough synthetic floats to hold ``n_profiles`` profiles; returns the file paths."""
+    """Write enough synthetic floats to hold ``n_profiles`` profiles; returns the file paths.
+
+    Each float's N_LEVELS follows :data:`LEVEL_MIX` unless ``n_levels`` fixes it; each
+    profile fills 70 %–100 % of it (never fewer than 70 levels when N_LEVELS allows).
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
+    sizes, weights = zip(*LEVEL_MIX)
     paths = []
     i, left = 0, int(n_profiles)
     while left > 0:
         n = min(profiles_per_float, left)
         wmo = SYNTH_WMO_BASE + seed * 10_000 + i
         bgc = bool(rng.random() < bgc_fraction)
+        levels = int(n_levels or rng.choice(sizes, p=np.asarray(weights) / sum(weights)))
         name = f"{wmo}_Sprof.nc" if bgc else f"{wmo}_prof.nc"
-        paths.append(make_prof_file(folder / name, wmo, n, n_levels, seed=seed * 100_003 + i, bgc=bgc))
+        paths.append(make_prof_file(folder / name, wmo, n, levels, seed=seed * 100_003 + i, bgc=bgc))
         left -= n
         i += 1
     return paths

@@ -90,9 +90,9 @@ def recover_stale_jobs(stale_minutes: float = 10.0, settings: Settings | None = 
     host = socket.gethostname()
     failed = []
     with get_engine(settings=settings).begin() as c:
-        rows = c.execute(_text("SELECT id, host, pid, updated_at < now() - make_interval(mins => CAST(:m AS integer)) AS old "
-                               "FROM ingestion_jobs WHERE status = 'running' FOR UPDATE SKIP LOCKED"),
-                         {"m": stale_minutes}).all()
+        rows = c.execute(_text("SELECT id, host, pid, updated_at < now() - make_interval(secs => CAST(:s AS float8)) "
+                               "AS old FROM ingestion_jobs WHERE status = 'running' FOR UPDATE SKIP LOCKED"),
+                         {"s": float(stale_minutes) * 60.0}).all()
         for job_id, jhost, pid, old in rows:
             dead = jhost == host and pid is not None and not _pid_alive(pid)
             if dead or old:

@@ -46,6 +46,13 @@ def downgrade(revision: str = "base", settings: Settings | None = None) -> None:
     command.downgrade(_alembic_config(database_urls(settings)["owner"]), revision)
 
 
+def head_revision() -> str:
+    """The newest migration shipped with this code."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config("postgresql://")).get_current_head()
+
+
 def current_revision(settings: Settings | None = None) -> str | None:
     from sqlalchemy import text
 

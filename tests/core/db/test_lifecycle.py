@@ -20,7 +20,7 @@ def test_up_creates_extensions_and_migrates(database):
     assert s["running"] is True
     assert {"postgis", "vector", "pg_trgm"} <= set(s["extensions"])
     assert s["hnsw_available"] is True
-    assert s["revision"] == "0001"
+    assert s["revision"] == manage.head_revision()
     assert s["size_bytes"] > 0
     assert set(s["row_counts"]) >= {"profiles", "floats", "datasets", "ingestion_jobs"}
 
@@ -136,7 +136,7 @@ def test_migrations_down_and_up(database):
     with db.get_engine().connect() as c:
         assert c.execute(text("SELECT to_regclass('profiles')")).scalar() is None
     db.up()
-    assert manage.current_revision() == "0001"
+    assert manage.current_revision() == manage.head_revision()
     with db.get_engine(readonly=True).connect() as c:   # grants re-applied to new tables
         assert c.execute(text("SELECT count(*) FROM profiles")).scalar() == 0
     from floatchat_core.db.regions import seed_regions
@@ -160,7 +160,7 @@ def test_database_url_override_uses_that_server_and_only_migrates(database, tmp_
             db.dispose_engines()
             db.up()
             s = db.status()
-            assert s["managed"] is False and s["database"] == "external_test" and s["revision"] == "0001"
+            assert s["managed"] is False and s["database"] == "external_test" and s["revision"] == manage.head_revision()
             assert not (tmp_path / "elsewhere" / "pg.json").exists()      # no cluster created
             assert db.down() is False                                      # nothing to stop
             # the CLI sees the same override through the environment
@@ -233,4 +233,4 @@ def test_db_up_as_an_ordinary_user(database, tmp_path):
     out = json.loads(data or b"{}")
     assert os.waitstatus_to_exitcode(status) == 0, out
     assert {"postgis", "vector", "pg_trgm"} <= set(out["ext"]) and out["hnsw"] is True
-    assert out["run_as"] is None and out["uid"] == pw.pw_uid and out["revision"] == "0001"
+    assert out["run_as"] is None and out["uid"] == pw.pw_uid and out["revision"] == manage.head_revision()
