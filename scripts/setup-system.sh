@@ -72,6 +72,10 @@ want=()
 have_pkg "postgresql-contrib" || [ -f "$SHAREDIR/extension/pg_trgm.control" ] || want+=(postgresql-contrib)
 [ -f "$SHAREDIR/extension/postgis.control" ] || want+=("postgresql-$PGV-postgis-3")
 if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then want+=(chromium); fi
+command -v redis-server >/dev/null 2>&1 || want+=(redis-server)   # the query cache's Redis backend (tested)
+# a Compose validator for the Docker route, where a Docker client is installed (no engine needed)
+if command -v docker >/dev/null 2>&1 && ! docker compose version >/dev/null 2>&1 \
+   && ! command -v docker-compose >/dev/null 2>&1; then want+=(docker-compose); fi
 [ ${#want[@]} -eq 0 ] || apt_install "${want[@]}"
 
 if [ -f "$SHAREDIR/extension/vector.control" ]; then
