@@ -45,16 +45,61 @@ class Settings(BaseModel):
     row_cap: int = Field(200_000, gt=0, description="FLOATCHAT_ROW_CAP: most rows a question may return.")
     source: Literal["local", "live-first", "live"] = Field("local", description="FLOATCHAT_SOURCE")
     erddap_url: str = Field("https://erddap.ifremer.fr/erddap", description="FLOATCHAT_ERDDAP_URL")
+    erddap_timeout_s: float = Field(3.0, gt=0, description="FLOATCHAT_ERDDAP_TIMEOUT: seconds per live request "
+                                    "(retries included) before falling back to the local database.")
+    erddap_retries: int = Field(1, ge=0, le=10, description="FLOATCHAT_ERDDAP_RETRIES: extra attempts (backoff).")
+    erddap_cooldown_s: float = Field(60.0, ge=0, description="FLOATCHAT_ERDDAP_COOLDOWN: seconds a failing "
+                                     "server is skipped (no timeout per question during an outage).")
+    erddap_max_rows: int = Field(500_000, gt=0, description="FLOATCHAT_ERDDAP_MAX_ROWS: larger box requests "
+                                 "are chunked (sized with .ncHeader).")
+    erddap_write_through: bool = Field(False, description="FLOATCHAT_ERDDAP_WRITE_THROUGH: store live results "
+                                       "in the local database (dataset 'erddap-live').")
     redis_url: str | None = Field(None, description="FLOATCHAT_REDIS_URL: shared query cache.")
+    cache_ttl_s: float = Field(300.0, ge=0,
+                               description="FLOATCHAT_CACHE_TTL_S: query cache time-to-live (s); 0 = off.")
+    cache_row_cap: int = Field(50_000, ge=0,
+                               description="FLOATCHAT_CACHE_ROW_CAP: results with more rows skip the cache.")
+    cache_max_entries: int = Field(512, ge=1,
+                                   description="FLOATCHAT_CACHE_MAX_ENTRIES: in-process cache size (LRU).")
+    region_match_threshold: float = Field(
+        0.4, ge=0, le=1,
+        description="FLOATCHAT_REGION_MATCH_THRESHOLD: least pg_trgm similarity of a fuzzy region match.")
     openai_api_key: SecretStr | None = Field(None, description="OPENAI_API_KEY")
     openai_base_url: str | None = Field(None, description="OPENAI_BASE_URL (OpenAI-compatible server)")
+    llm_model: str = Field("gpt-4o-mini", description="FLOATCHAT_LLM_MODEL: chat model of the OpenAI-compatible "
+                                                       "server (question parsing, dataset summaries).")
+    llm_timeout_s: float = Field(10.0, gt=0, description="FLOATCHAT_LLM_TIMEOUT_S: timeout of one LLM call (s).")
     embedding_provider: Literal["local", "openai"] = Field("local", description="FLOATCHAT_EMBEDDING_PROVIDER")
+    openai_embedding_model: str = Field("text-embedding-3-small",
+                                        description="FLOATCHAT_OPENAI_EMBEDDING_MODEL (openai embedding provider)")
+    embedding_batch_size: int = Field(64, ge=1, le=2048, description="FLOATCHAT_EMBEDDING_BATCH_SIZE: texts per batch.")
+    embedding_max_retries: int = Field(4, ge=0, le=20,
+                                       description="FLOATCHAT_EMBEDDING_MAX_RETRIES: retries of a rate-limited (429) batch.")
+    search_min_similarity: float | None = Field(
+        None, ge=-1.0, le=1.0,
+        description="FLOATCHAT_SEARCH_MIN_SIMILARITY: cosine below which a hit is dropped (default: the model's).")
+    search_limit: int = Field(10, ge=1, description="FLOATCHAT_SEARCH_LIMIT: default number of search hits.")
+    search_max_limit: int = Field(100, ge=1, description="FLOATCHAT_SEARCH_MAX_LIMIT: most search hits.")
+    search_index_on_ingest: bool = Field(
+        True, description="FLOATCHAT_SEARCH_INDEX_ON_INGEST: (re)index search documents after each ingestion job.")
     log_level: str = Field("WARNING", description="FLOATCHAT_LOG_LEVEL")
     pg_bin: Path | None = Field(None, description="FLOATCHAT_PG_BIN: folder with initdb/pg_ctl (auto-detected).")
     db_name: str = Field("floatchat", description="FLOATCHAT_DB_NAME (managed cluster)")
     db_port: int | None = Field(None, description="FLOATCHAT_DB_PORT: fixed port for the managed cluster.")
+    auth_file: Path | None = Field(
+        None, description="FLOATCHAT_AUTH_FILE: JSON credentials for `floatchat serve` basic auth "
+                          '({"users": {name: password}, "roles": {name: "admin"|"viewer"}}).')
+    cookie_secret: SecretStr | None = Field(None, description="FLOATCHAT_COOKIE_SECRET: signs login cookies.")
+    default_role: Literal["viewer", "admin"] = Field(
+        "viewer", description="FLOATCHAT_DEFAULT_ROLE: role of users without a mapping (or without login).")
+    admin_users: str = Field("", description="FLOATCHAT_ADMIN_USERS: comma-separated admin user names (OAuth).")
+    oauth_provider: str | None = Field(
+        None, description="FLOATCHAT_OAUTH_PROVIDER: Panel OAuth provider (generic, github, azure…); "
+                          "key/secret from PANEL_OAUTH_KEY / PANEL_OAUTH_SECRET.")
+    serve_processes: int = Field(1, ge=0, le=64, description="FLOATCHAT_SERVE_PROCESSES: `panel serve --num-procs`.")
+    serve_threads: int = Field(4, ge=0, le=64, description="FLOATCHAT_SERVE_THREADS: `panel serve --num-threads`.")
 
-    @field_validator("home", "pg_bin", mode="before")
+    @field_validator("home", "pg_bin", "auth_file", mode="before")
     @classmethod
     def _expand(cls, v):
         return Path(v).expanduser() if v not in (None, "") else v
@@ -66,6 +111,11 @@ class Settings(BaseModel):
     @property
     def objects_url(self) -> str:
         return self.object_store or str(self.home / "objects")
+
+    @property
+    def llm_configured(self) -> bool:
+        """True when an OpenAI-compatible server is configured (API key or base URL)."""
+        return bool(self.openai_api_key) or bool(self.openai_base_url)
 
     @property
     def managed(self) -> bool:
@@ -88,14 +138,39 @@ ENV: dict[str, str] = {
     "row_cap": "FLOATCHAT_ROW_CAP",
     "source": "FLOATCHAT_SOURCE",
     "erddap_url": "FLOATCHAT_ERDDAP_URL",
+    "erddap_timeout_s": "FLOATCHAT_ERDDAP_TIMEOUT",
+    "erddap_retries": "FLOATCHAT_ERDDAP_RETRIES",
+    "erddap_cooldown_s": "FLOATCHAT_ERDDAP_COOLDOWN",
+    "erddap_max_rows": "FLOATCHAT_ERDDAP_MAX_ROWS",
+    "erddap_write_through": "FLOATCHAT_ERDDAP_WRITE_THROUGH",
     "redis_url": "FLOATCHAT_REDIS_URL",
+    "cache_ttl_s": "FLOATCHAT_CACHE_TTL_S",
+    "cache_row_cap": "FLOATCHAT_CACHE_ROW_CAP",
+    "cache_max_entries": "FLOATCHAT_CACHE_MAX_ENTRIES",
+    "region_match_threshold": "FLOATCHAT_REGION_MATCH_THRESHOLD",
     "openai_api_key": "OPENAI_API_KEY",
     "openai_base_url": "OPENAI_BASE_URL",
+    "llm_model": "FLOATCHAT_LLM_MODEL",
+    "llm_timeout_s": "FLOATCHAT_LLM_TIMEOUT_S",
     "embedding_provider": "FLOATCHAT_EMBEDDING_PROVIDER",
+    "openai_embedding_model": "FLOATCHAT_OPENAI_EMBEDDING_MODEL",
+    "embedding_batch_size": "FLOATCHAT_EMBEDDING_BATCH_SIZE",
+    "embedding_max_retries": "FLOATCHAT_EMBEDDING_MAX_RETRIES",
+    "search_min_similarity": "FLOATCHAT_SEARCH_MIN_SIMILARITY",
+    "search_limit": "FLOATCHAT_SEARCH_LIMIT",
+    "search_max_limit": "FLOATCHAT_SEARCH_MAX_LIMIT",
+    "search_index_on_ingest": "FLOATCHAT_SEARCH_INDEX_ON_INGEST",
     "log_level": "FLOATCHAT_LOG_LEVEL",
     "pg_bin": "FLOATCHAT_PG_BIN",
     "db_name": "FLOATCHAT_DB_NAME",
     "db_port": "FLOATCHAT_DB_PORT",
+    "auth_file": "FLOATCHAT_AUTH_FILE",
+    "cookie_secret": "FLOATCHAT_COOKIE_SECRET",
+    "default_role": "FLOATCHAT_DEFAULT_ROLE",
+    "admin_users": "FLOATCHAT_ADMIN_USERS",
+    "oauth_provider": "FLOATCHAT_OAUTH_PROVIDER",
+    "serve_processes": "FLOATCHAT_SERVE_PROCESSES",
+    "serve_threads": "FLOATCHAT_SERVE_THREADS",
 }
 
 

@@ -32,3 +32,46 @@ class MissingVariableError(ArgoFileError):
 
 class DimensionError(ArgoFileError):
     """An Argo variable has unexpected dimensions."""
+
+
+class ErddapError(FloatChatError, RuntimeError):
+    """An ERDDAP server failed or answered something that is not data (HTML page, truncated file)."""
+
+
+class ErddapTimeout(ErddapError, TimeoutError):
+    """An ERDDAP request did not complete within its time budget."""
+
+
+class SourceUnavailableError(FloatChatError, RuntimeError):
+    """No data source could answer (``FLOATCHAT_SOURCE=live`` and the server is down)."""
+
+
+class EmbeddingError(FloatChatError, RuntimeError):
+    """Texts could not be embedded (model missing, embeddings server error, wrong dimension)."""
+
+
+class SearchError(FloatChatError, ValueError):
+    """A search request is invalid (unknown filter, bad value); the message lists what is allowed."""
+
+
+class QueryError(FloatChatError, ValueError):
+    """A Data Access Layer call got filters it cannot honour (unknown parameter, bad box, …)."""
+
+
+class RegionNotFoundError(NotFoundError):
+    """No ocean region matches the name (``.name``); ``.candidates`` may hold near misses."""
+
+    def __init__(self, name: str, candidates: list | None = None):
+        self.name = name
+        self.candidates = candidates or []
+        super().__init__(f"no ocean region called {name!r}")
+
+
+class AmbiguousRegionError(FloatChatError, ValueError):
+    """Several regions match the name about equally well; ``.candidates`` lists them with scores."""
+
+    def __init__(self, name: str, candidates: list):
+        self.name = name
+        self.candidates = candidates
+        names = ", ".join(f"{c['name']} ({c['score']:.2f})" for c in candidates[:5])
+        super().__init__(f"region name {name!r} is ambiguous: {names}")

@@ -98,3 +98,13 @@ def update_all_dataset_metadata(settings: Settings | None = None) -> list[int]:
     with get_engine(settings=settings).connect() as c:
         ids = [r[0] for r in c.execute(text("SELECT id FROM datasets ORDER BY id"))]
     return [i for i in ids if update_dataset_metadata(i, settings)]
+
+
+def set_summary(dataset_id: int, summary: str, *, source: str = "template", settings: Settings | None = None) -> None:
+    """Store a dataset's summary text and where it came from (``metadata.summary_source``)."""
+    from sqlalchemy import text
+
+    with get_engine(settings=settings).begin() as c:
+        c.execute(text("UPDATE datasets SET summary = :s, updated_at = now(), "
+                       "metadata = metadata || jsonb_build_object('summary_source', CAST(:src AS text)) "
+                       "WHERE id = :id"), {"s": summary, "src": source, "id": int(dataset_id)})

@@ -169,6 +169,8 @@ def run_job(job_id: str, sources, dataset_name: str, *, workers: int | None = No
     try:
         if items is None:
             items, rejected = stage_all(sources, job_id, dataset_name, settings)
+            log.info("ingest.staged job=%s files=%d rejected=%d bytes=%d", job_id, len(items), len(rejected),
+                     sum(i.size for i in items))
         else:
             rejected = []
         errors += rejected
@@ -217,8 +219,13 @@ def run_job(job_id: str, sources, dataset_name: str, *, workers: int | None = No
                 on_results(fut.result())
                 fut.release()
         datasets_touched = sorted({i.dataset_id for i in items})
-        update_all_dataset_metadata(settings)
+        changed = update_all_dataset_metadata(settings)
+        if changed and settings.llm_configured:
+            from .summaries import summarize_datasets
+
+            summarize_datasets(changed, settings)       # logs and keeps the template on any failure
         refresh_views(settings=settings)
+        log.info("ingest.refreshed job=%s datasets_changed=%s", job_id, changed)
         elapsed = time.perf_counter() - t0
         status = "failed" if counts["files_ok"] == 0 and counts["files_failed"] > 0 else "succeeded"
         jobstore.update_job(job_id, settings, status=status, progress=100.0, finished_at="now",
