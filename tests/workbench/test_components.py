@@ -1,0 +1,200 @@
+"""Workbench components on the real database with the bundled sample (5 real Argo floats):
+parameters drive the right DAL queries, plots are built from the DAL frames."""
+from __future__ import annotations
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import pytest
+
+from floatchat_core.db import dal
+from workbench import plots
+
+SAMPLE_FLOATS = {"13857", "1900857", "2902269", "3902131", "5900865"}
+
+
+def _elements(obj, kind):
+    """All HoloViews elements of ``kind`` in a (possibly nested) overlay / DynamicMap."""
+    if isinstance(obj, hv.DynamicMap):
+        obj = obj[()] if not obj.kdims else obj.last
+    if isinstance(obj, kind):
+        return [obj]
+    out = []
+    if hasattr(obj, "values") and callable(obj.values) and isinstance(obj, (hv.Overlay, hv.NdOverlay)):
+        for v in obj.values():
+            out += _elements(v, kind)
+    return out
+
+
+def test_floatmap_rasterizes_every_sample_position(sample_db):
+    from workbench.floatmap import FloatMap
+
+    fmap = FloatMap()
+    expected = dal.profile_positions()
+    assert len(fmap.positions) == len(expected) == sample_db["n_profiles"] - _invalid_positions()
+    assert set(fmap.positions["platform_number"]) == SAMPLE_FLOATS
+    assert f"**{len(expected):,}** profile positions from **5** floats" in fmap.status
+    # the rasterized count grid sums to the number of positions inside the world extent
+    agg = hv.operation.datashader.rasterize(plots.position_points(fmap.positions), aggregator="count",
+                                            dynamic=False, width=360, height=180,
+                                            x_range=(-180, 180), y_range=(-90, 90))
+    assert int(np.nansum(agg.data["longitude_latitude Count"].values)) == len(expected)
+    bokeh_fig = hv.render(fmap._plot)
+    assert bokeh_fig is not None
+
+
+def _invalid_positions() -> int:
+    from floatchat_core.db import get_engine
+    from sqlalchemy import text
+
+    with get_engine(readonly=True).connect() as c:
+        return int(c.execute(text("SELECT count(*) FROM float_positions WHERE position_invalid")).scalar())
+
+
+def test_floatmap_latest_only_and_float_type_filter(sample_db):
+    from workbench.floatmap import FloatMap
+
+    fmap = FloatMap(latest_only=True)
+    latest = dal.latest_positions()
+    assert len(fmap.positions) == len(latest) == 5
+    types = latest.set_index("platform_number")["float_type"]
+    assert types["3902131"] == "deep"              # ARVOR_D with an Sprof: deep outranks BGC
+    assert types["2902269"] == "core"
+    fmap.float_type = "deep"
+    assert set(fmap.positions["platform_number"]) == {"3902131"}
+    fmap.float_type = "core"
+    assert set(fmap.positions["platform_number"]) == set(types[types == "core"].index)
+
+
+def test_floatmap_tap_selects_nearest_float_and_draws_its_trajectory(sample_db):
+    from workbench.floatmap import FloatMap
+
+    fmap = FloatMap()
+    latest = dal.latest_positions().set_index("platform_number")
+    target = "2902269"
+    lon, lat = latest.loc[target, ["longitude", "latitude"]]
+    fmap._tap.event(x=float(lon) + 0.01, y=float(lat) - 0.01)      # what a click on the map sends
+    assert fmap.selected_float == target
+    traj = dal.float_trajectory(target)
+    sent = fmap._traj_pipe.data
+    assert len(sent) == len(traj) > 10
+    assert sent["juld"].is_monotonic_increasing
+    assert f"Float **{target}**: {len(traj):,} cycles" in fmap.status
+
+
+def test_floatmap_failing_filter_is_a_message_not_a_crash(sample_db):
+    from workbench.floatmap import FloatMap
+
+    fmap = FloatMap()
+    fmap.region = "No Such Ocean Anywhere zzz"
+    assert fmap.status.startswith("⚠️") or "No positions" in fmap.status
+    assert len(fmap.positions) == 0
+
+
+def test_floatmap_highlight_takes_answer_positions(sample_db):
+    from workbench.floatmap import FloatMap
+
+    fmap = FloatMap()
+    pos = dal.profile_positions().head(7)
+    fmap.highlight = pos
+    assert len(fmap._hl_pipe.data) == 7
+
+
+def test_profile_view_draws_dal_levels_with_pressure_down(sample_db):
+    from workbench.profiles import ProfileView
+
+    view = ProfileView(platform_number="2902269", n_latest=3, parameter="temp")
+    assert len(view.profile_ids) == 3
+    lv = view.levels
+    assert set(lv["profile_id"]) == set(view.profile_ids)
+    assert {"pres", "temp", "temp_qc"} <= set(lv.columns)
+    el = view._pane.object
+    fig = hv.render(el)
+    assert fig.y_range.flipped is True                   # pressure increases downward
+    curves = _elements(el, hv.Curve)
+    assert len(curves) == 3
+    for c in curves:
+        d = c.dframe()
+        assert d["pres"].max() > 500                      # real profiles reach depth
+        assert d["temp"].between(-2.5, 35).all()
+
+
+def test_profile_view_raw_vs_adjusted_uses_expert_levels(sample_db):
+    from workbench.profiles import ProfileView
+
+    view = ProfileView(platform_number="2902269", n_latest=2)
+    assert view.fetch_mode() == "standard"
+    view.values = "raw"
+    assert view.fetch_mode() == "expert"
+    assert {"temp_raw", "temp_adjusted", "temp_raw_qc"} <= set(view.levels.columns)
+    raw = _elements(view._pane.object, hv.Curve)[0].dframe()
+    assert "temp_raw" in raw.columns
+
+
+def test_profile_view_bgc_parameters_present_for_bgc_float(sample_db):
+    from workbench.profiles import ProfileView
+
+    view = ProfileView(platform_number="3902131", n_latest=2)
+    assert "doxy" in view.param.parameter.objects
+    view.parameter = "doxy"
+    curves = _elements(view._pane.object, hv.Curve)
+    assert curves and curves[0].dframe()["doxy"].notna().any()
+
+
+def test_ts_diagram_sigma0_from_teos10(sample_db):
+    import gsw
+
+    from workbench.profiles import TSDiagram
+
+    ids = [int(i) for i in dal.find_profiles(platform_numbers=["2902269"], limit=4)["profile_id"]]
+    ts = TSDiagram(profile_ids=ids)
+    lv = ts.levels.dropna(subset=["temp", "psal", "pres"])
+    assert len(lv) > 100
+    d = plots.add_teos10(lv)
+    sa = gsw.SA_from_SP(lv["psal"].values, lv["pres"].values, lv["longitude"].values, lv["latitude"].values)
+    np.testing.assert_allclose(d["SA"], sa)
+    np.testing.assert_allclose(d["sigma0"], gsw.sigma0(sa, gsw.CT_from_t(sa, lv["temp"].values, lv["pres"].values)))
+    assert d["sigma0"].between(15, 30).all()
+    hv.render(ts._pane.object)
+    assert f"{len(lv):,} T/S pairs" in ts.status
+
+
+def test_dataset_cards_from_statistics(sample_db):
+    from workbench.cards import DatasetCards, card_html
+
+    cards = DatasetCards()
+    assert len(cards.cards) == 1
+    c = cards.cards[0]
+    assert c["name"] == "sample" and int(c["n_floats"]) == 5 and int(c["n_profiles"]) == sample_db["n_profiles"]
+    h = card_html(c)
+    assert "<svg" in h and f"{sample_db['n_profiles']:,}" in h and "<rect x=" in h   # bbox drawn
+    cards.query = "zzzz-no-such-dataset"
+    assert cards.cards == []
+
+
+def test_render_answer_recipes_from_real_frames(sample_db):
+    traj = dal.float_trajectory("1900857")
+    assert plots.render_answer((traj, {"kind": "trajectory"})) is not None
+    pos = dal.profile_positions()
+    hv.render(plots.render_answer((pos, {"kind": "map", "title": "all"})))
+    assert plots.render_answer((pos, {"kind": "table"})) is None
+    assert plots.render_answer((pos.iloc[:0], {"kind": "map"})) is None
+    with pytest.raises(ValueError, match="unknown plot kind"):
+        plots.render_answer((pos, {"kind": "pie"}))
+    monthly = pos.assign(month=pos["juld"].dt.tz_localize(None).dt.to_period("M").dt.to_timestamp()) \
+        .groupby("month").size().rename("mean").reset_index()
+    hv.render(plots.render_answer((monthly, {"kind": "timeseries", "x": "month", "y": "mean"})))
+    hv.render(plots.render_answer((monthly, {"kind": "bar", "x": "month", "y": "mean"})))
+
+
+def test_empty_database_gives_clear_messages(clean_db):
+    from workbench.cards import DatasetCards
+    from workbench.floatmap import FloatMap
+    from workbench.profiles import ProfileView
+
+    fmap = FloatMap()
+    assert len(fmap.positions) == 0 and "database is empty" in fmap.status
+    hv.render(fmap._plot)
+    assert "No datasets yet" in DatasetCards().status
+    assert "Select a float" in ProfileView().status
+    assert isinstance(fmap.positions, pd.DataFrame)
