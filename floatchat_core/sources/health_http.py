@@ -1,0 +1,34 @@
+"""``GET /health`` beside the Panel apps (a Tornado handler; Panel serve plugin).
+
+Mount it with ``panel serve … --plugins floatchat_core.sources.health_http`` (Panel reads
+:data:`ROUTES`), or ``pn.serve(apps, extra_patterns=ROUTES)``. The answer is the JSON of
+:func:`floatchat_core.sources.health.health`; HTTP 200 when the overall status is ``ok`` or
+``degraded``, 503 when ``down``. ``/health?probe=0`` skips the network probes.
+"""
+from __future__ import annotations
+
+import json
+
+from tornado.web import RequestHandler
+
+__all__ = ["ROUTES", "HealthHandler"]
+
+
+class HealthHandler(RequestHandler):
+    """JSON health report; runs the checks in a thread so the server loop never blocks."""
+
+    async def get(self):
+        from tornado.ioloop import IOLoop
+
+        from .health import health
+
+        probe = self.get_query_argument("probe", "1") not in ("0", "false", "no")
+        report = await IOLoop.current().run_in_executor(None, lambda: health(probe=probe))
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "no-store")
+        self.set_status(503 if report["status"] == "down" else 200)
+        self.finish(json.dumps(report, default=str))
+
+
+#: Panel ``--plugins`` routes (and ``pn.serve(extra_patterns=...)``).
+ROUTES = [(r"/health", HealthHandler)]
