@@ -1,65 +1,532 @@
-"""Data Access Layer: every read query of the project (read-only engine).
+"""Data Access Layer: every read query of the project, on the read-only engine.
 
-Functions return pandas DataFrames (or plain dicts) with documented units:
-latitude/longitude in degrees, pressure in decibar, time as UTC timestamps.
+Functions return pandas DataFrames (or plain dicts). Units: latitude/longitude in degrees
+(WGS 84, longitudes -180..180), pressure in decibar, time as UTC ``datetime64[ns, UTC]``,
+distances and radii in metres (great circle on the mean-radius sphere, 6,371,008.8 m).
+
+Shared filters (``find_profiles``, ``count_profiles``, ``profile_positions``, ``depth_slice``,
+``region_profile_values``), all optional and combinable:
+
+``point=(lon, lat)`` + ``radius_m``; ``box=(west, south, east, north)`` (west > east crosses the
+antimeridian); ``region`` (a name resolved by ``regions.resolve_region`` — exact, alias, then
+fuzzy — or an ``ocean_regions.id``; ``AmbiguousRegionError`` / ``RegionNotFoundError``
+otherwise); ``time_start``, ``time_end`` (inclusive, anything ``pd.Timestamp`` takes, UTC when
+naive); ``pres_min``, ``pres_max`` (profiles whose pressure range overlaps, dbar);
+``parameters`` (Argo names, all must be present); ``platform_numbers``; ``float_type``
+(core|bgc|deep); ``data_mode`` (R|A|D); ``dataset_id``; ``direction`` ("A" by default, None for
+both); ``limit`` (capped by ``FLOATCHAT_ROW_CAP``); ``primary_only`` (True: the primary sampling
+scheme only, so a cycle is one profile).
+
+QC modes (``mode=``), as argopy users know them: ``research`` (delayed-mode adjusted values with
+QC 1 only), ``standard`` (adjusted where available else raw, QC 1–2; the default), ``expert``
+(everything, raw and adjusted with flags). See ``dalcore.select_values``.
+
+Every call records its SQL for provenance: :func:`last_query`. Results go through the query
+cache (``db.cache``) except ``profile_positions`` (possibly millions of rows).
 """
 from __future__ import annotations
 
+import io
+import re
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from ..config import Settings
-from ..errors import NotFoundError
-from .engine import get_engine
+from ..argo.variables import BY_NAME
+from ..config import Settings, get_settings
+from ..errors import NotFoundError, QueryError
+from . import dalcore as core
+from .dalcore import QCMode, last_query
+
+__all__ = ["QCMode", "count_profiles", "dataset_stats", "depth_slice", "find_profiles", "float_info",
+           "float_trajectory", "floats_by_type", "get_dataset", "last_data_time", "last_query", "latest_positions",
+           "list_datasets", "nearest_floats", "profile_levels", "profile_positions", "profiles_with_parameter",
+           "region_profile_values"]
+
+_PROFILE_COLS = ("p.id AS profile_id, p.platform_number, p.cycle_number, p.direction, p.juld, p.latitude, "
+                 "p.longitude, p.position_qc, p.data_mode, p.parameters, p.n_levels, p.n_bgc_levels, "
+                 "p.pres_min, p.pres_max, p.dataset_id")
+_PT = "ST_SetSRID(ST_MakePoint(:pt_lon, :pt_lat), 4326)::geography"
 
 
-def _frame(sql: str, params: dict[str, Any] | None = None, settings: Settings | None = None) -> pd.DataFrame:
+def _where(conds: list[str]) -> str:
+    return ("WHERE " + " AND ".join(conds)) if conds else ""
+
+
+# ----------------------------------------------------------------------------- profiles
+def find_profiles(*, order: str = "time_desc", settings: Settings | None = None, **filters) -> pd.DataFrame:
+    """Profiles matching the filters, one row each.
+
+    Columns: ``profile_id, platform_number, cycle_number, direction, juld`` (UTC), ``latitude,
+    longitude`` (degrees), ``position_qc, data_mode, parameters`` (list of Argo names),
+    ``n_levels, n_bgc_levels, pres_min, pres_max`` (dbar), ``dataset_id``; plus ``distance_m``
+    (metres) when ``point`` is given. ``order``: ``time_desc`` (default), ``time_asc`` or
+    ``distance`` (needs ``point``; nearest first).
+    """
+    settings = settings or get_settings()
+    f = core.make_filters(filters)
+    conds, params = core.where_clause(f, settings)
+    cols = _PROFILE_COLS
+    if f.point is not None:
+        cols += f", ST_Distance(p.position, {_PT}, false) AS distance_m"
+    if order == "time_desc":
+        order_sql = "p.juld DESC NULLS LAST, p.id"
+    elif order == "time_asc":
+        order_sql = "p.juld ASC NULLS LAST, p.id"
+    elif order == "distance":
+        if f.point is None:
+            raise QueryError("order='distance' needs point=(lon, lat)")
+        order_sql = f"p.position <-> {_PT}, p.id"
+        conds.append("p.position IS NOT NULL")
+    else:
+        raise QueryError(f"order must be 'time_desc', 'time_asc' or 'distance', not {order!r}")
+    params["limit"] = core.limit_of(f, settings)
+    sql = f"SELECT {cols} FROM profiles p {_where(conds)} ORDER BY {order_sql} LIMIT :limit"
+    df = core.utc(core.run("find_profiles", sql, params, settings), "juld")
+    if order == "distance" and not df.empty:
+        df = df.sort_values(["distance_m", "profile_id"], kind="stable").reset_index(drop=True)
+    if f.region_info:
+        df.attrs["region"] = f.region_info
+    df.attrs["limit"] = params["limit"]
+    return df
+
+
+def profiles_with_parameter(parameter: str, *, settings: Settings | None = None, **filters) -> pd.DataFrame:
+    """``find_profiles(parameters=[parameter], ...)``: profiles holding a (BGC) parameter."""
+    params = list(filters.pop("parameters", None) or [])
+    return find_profiles(parameters=[parameter, *params], settings=settings, **filters)
+
+
+def count_profiles(*, settings: Settings | None = None, **filters) -> dict[str, Any]:
+    """``{n_profiles, n_floats, time_start, time_end}`` of the profiles matching the filters
+    (``limit`` is ignored; times are UTC ``pd.Timestamp`` or None)."""
+    settings = settings or get_settings()
+    filters.pop("limit", None)
+    f = core.make_filters(filters)
+    conds, params = core.where_clause(f, settings)
+    sql = (f"SELECT count(*) AS n_profiles, count(DISTINCT p.platform_number) AS n_floats, "
+           f"min(p.juld) AS time_start, max(p.juld) AS time_end FROM profiles p {_where(conds)}")
+    row = core.run("count_profiles", sql, params, settings).iloc[0]
+    out = {"n_profiles": int(row.n_profiles), "n_floats": int(row.n_floats),
+           "time_start": None if pd.isna(row.time_start) else pd.Timestamp(row.time_start).tz_convert("UTC"),
+           "time_end": None if pd.isna(row.time_end) else pd.Timestamp(row.time_end).tz_convert("UTC")}
+    if f.region_info:
+        out["region"] = f.region_info
+    return out
+
+
+def last_data_time(*, settings: Settings | None = None) -> pd.Timestamp | None:
+    """The newest profile time (UTC) in the database; "the last 6 months" is relative to it."""
+    df = core.run("last_data_time", "SELECT max(juld) AS t FROM profiles", {}, settings)
+    t = df.iloc[0]["t"]
+    return None if t is None or pd.isna(t) else pd.Timestamp(t).tz_convert("UTC")
+
+
+def profile_positions(*, settings: Settings | None = None, **filters) -> pd.DataFrame:
+    """Valid positions of profiles: ``platform_number, cycle_number, juld, latitude, longitude``.
+
+    What the float map rasterizes: may be millions of rows, so it is fetched column-wise
+    (``COPY … TO STDOUT``) and never cached. Without filters it reads ``float_positions``
+    (one primary-scheme position per cycle); with filters, ``profiles`` (``limit`` applies
+    when given).
+    """
+    settings = settings or get_settings()
+    if not filters:
+        sql = ("SELECT platform_number, cycle_number, extract(epoch FROM juld) AS juld, latitude, longitude "
+               "FROM float_positions WHERE NOT position_invalid")
+        params: dict[str, Any] = {}
+    else:
+        f = core.make_filters(filters)
+        conds, params = core.where_clause(f, settings)
+        conds.append("p.position IS NOT NULL")
+        lim = f" LIMIT {int(core.limit_of(f, settings))}" if f.limit is not None else ""
+        sql = (f"SELECT p.platform_number, p.cycle_number, extract(epoch FROM p.juld) AS juld, p.latitude, "
+               f"p.longitude FROM profiles p {_where(conds)}{lim}")
+    return _copy_frame("profile_positions", sql, params, settings,
+                       {"platform_number": str, "cycle_number": "int32", "juld": "float64",
+                        "latitude": "float64", "longitude": "float64"}, epoch_cols=("juld",))
+
+
+def _copy_frame(name: str, sql: str, params: dict, settings: Settings, dtypes: dict,
+                epoch_cols: Sequence[str] = ()) -> pd.DataFrame:
+    """Columnar fetch: ``COPY (sql) TO STDOUT`` as CSV, parsed by pandas' C reader."""
+    import time
+
+    from .engine import raw_connection
+
+    t0 = time.perf_counter()
+    pg_sql = re.sub(r"(?<![:\w]):([a-z_][a-z0-9_]*)", r"%(\1)s", sql)
+    conn = raw_connection(readonly=True, settings=settings)
+    try:
+        cur = conn.cursor()
+        inner = cur.mogrify(pg_sql, params).decode()
+        buf = io.StringIO()
+        cur.copy_expert(f"COPY ({inner}) TO STDOUT WITH (FORMAT csv)", buf)
+        conn.rollback()
+    finally:
+        conn.close()
+    buf.seek(0)
+    df = pd.read_csv(buf, header=None, names=list(dtypes), dtype=dtypes, keep_default_na=False,
+                     na_values={c: [""] for c in dtypes if dtypes[c] != str})
+    for c in epoch_cols:
+        df[c] = pd.to_datetime(df[c], unit="s", utc=True).astype("datetime64[ns, UTC]")
+    core.record(sql, params, len(df), (time.perf_counter() - t0) * 1000.0, False, function=name)
+    return df
+
+
+# ----------------------------------------------------------------------------- levels
+def _axis_columns(prefix: str) -> list[str]:
+    return [core.send_real(f"p.{prefix}"), core.send_qc(f"p.{prefix}_qc"), core.send_real(f"p.{prefix}_adjusted"),
+            core.send_qc(f"p.{prefix}_adjusted_qc"), core.send_real(f"p.{prefix}_adjusted_error"),
+            f"coalesce(nullif(p.{prefix}_data_mode, ''), nullif(p.data_mode, ''), 'R')"]
+
+
+def _ids(profile_ids) -> list[int]:
+    if isinstance(profile_ids, int | np.integer):
+        return [int(profile_ids)]
+    return [int(x) for x in pd.unique(np.asarray(list(profile_ids), dtype=np.int64))]
+
+
+def profile_levels(profile_ids, parameters: Sequence[str] | None = None, pres_min: float | None = None,
+                   pres_max: float | None = None, mode: QCMode = "standard", *,
+                   settings: Settings | None = None) -> pd.DataFrame:
+    """Levels of one or many profiles, long format (one row per level), in one query.
+
+    Columns: ``profile_id, platform_number, cycle_number, juld, latitude, longitude, axis``
+    ('core' = PRES/TEMP/PSAL axis, 'bgc' = the B-file pressure axis), ``level`` (0-based index
+    on its axis), ``pres`` (dbar) with ``pres_qc``/``pres_mode``, and per parameter ``<param>``
+    (lower case: ``temp`` °C, ``psal`` PSU, ``doxy`` µmol/kg…), ``<param>_qc`` (QC flag of the
+    chosen value, -1 = blank) and ``<param>_mode`` ('R'|'A'|'D'). ``expert`` adds ``<param>_raw``,
+    ``_raw_qc``, ``_adjusted``, ``_adjusted_qc``, ``_adjusted_error``.
+
+    Values failing the mode's selection are NaN; levels are kept so pressure stays aligned. In
+    ``research``/``standard`` a value whose pressure fails the selection is NaN too (a value at
+    an untrusted depth is unusable). ``pres_min``/``pres_max`` (dbar) keep levels whose selected
+    pressure lies in the range. ``parameters`` default to every parameter the profiles hold.
+    """
     from sqlalchemy import text
 
-    with get_engine(readonly=True, settings=settings).connect() as c:
-        res = c.execute(text(sql), params or {})
-        return pd.DataFrame(res.fetchall(), columns=list(res.keys()))
+    settings = settings or get_settings()
+    core.check_mode(mode)
+    ids = _ids(profile_ids)
+    names = [n for n in core.parameter_names(parameters) if n != "PRES"]
+    sql_params: dict[str, Any] = {"ids": ids}
+    range_sql = ""
+    if pres_min is not None:
+        sql_params["lv_pres_min"] = float(pres_min)
+        range_sql += " AND p.pres_max >= :lv_pres_min"
+    if pres_max is not None:
+        sql_params["lv_pres_max"] = float(pres_max)
+        range_sql += " AND p.pres_min <= :lv_pres_max"
+
+    def fetch(c):
+        wanted = names
+        if parameters is None:
+            present = c.execute(text("SELECT DISTINCT unnest(parameters) FROM profiles WHERE id = ANY(:ids)"),
+                                {"ids": ids}).scalars().all()
+            wanted = [p for p in BY_NAME if p in set(present) and p != "PRES"]
+        axes = {"core": [p for p in wanted if BY_NAME[p].axis == "core"],
+                "bgc": [p for p in wanted if BY_NAME[p].axis == "bgc"]}
+        use_axes = [a for a in ("core", "bgc") if axes[a] or (a == "core" and not wanted)]
+        cols = ["p.id", "p.platform_number", "p.cycle_number", "p.juld", "p.latitude", "p.longitude"]
+        layout = []
+        for a in use_axes:
+            for prefix in (["pres" if a == "core" else "bgc_pres"] + [BY_NAME[p].column for p in axes[a]]):
+                layout.append((a, prefix))
+                cols += _axis_columns(prefix)
+        sql = f"SELECT {', '.join(cols)} FROM profiles p WHERE p.id = ANY(:ids){range_sql}"
+        rows = c.execute(text(sql), sql_params).all()
+        return _levels_frame(rows, ids, use_axes, axes, layout, mode, pres_min, pres_max), sql
+
+    holder: dict[str, str] = {}
+
+    def fetch_frame(c):
+        df, sql = fetch(c)
+        holder["sql"] = sql
+        return df
+
+    key_sql = f"profile_levels {names} {mode} {range_sql} {pres_min} {pres_max}"
+    df = core.run("profile_levels", key_sql, sql_params, settings, fetch=fetch_frame)
+    q = core.last_query()
+    if q is not None and holder.get("sql"):
+        core.record(holder["sql"], sql_params, len(df), q["elapsed_ms"], q["cached"], function="profile_levels")
+    return df
 
 
-def list_datasets(settings: Settings | None = None) -> pd.DataFrame:
+def _levels_frame(rows, ids, use_axes, axes, layout, mode, pres_min, pres_max) -> pd.DataFrame:
+    order = {pid: i for i, pid in enumerate(ids)}
+    rows = sorted(rows, key=lambda r: order.get(r[0], 0))
+    frames = []
+    for a in use_axes:
+        block = [(i, prefix) for i, (ax, prefix) in enumerate(layout) if ax == a]
+        if not block or not rows:
+            continue
+        base = 6
+        pres_idx = base + 6 * block[0][0]
+        n = np.array([len(core.decode(r[pres_idx], "real")) for r in rows], dtype=np.int64)
+        meta = {"profile_id": np.repeat([r[0] for r in rows], n).astype(np.int64),
+                "platform_number": np.repeat(np.array([r[1] for r in rows], dtype=object), n),
+                "cycle_number": np.repeat([r[2] for r in rows], n).astype(np.int32),
+                "juld": np.repeat(pd.to_datetime([r[3] for r in rows], utc=True).astype("datetime64[ns, UTC]"), n),
+                "latitude": np.repeat(np.array([r[4] for r in rows], dtype=np.float64), n),
+                "longitude": np.repeat(np.array([r[5] for r in rows], dtype=np.float64), n),
+                "axis": np.full(int(n.sum()), a, dtype=object),
+                "level": (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)).astype(np.int32)}
+        out = dict(meta)
+        pres_ok = None
+        for k, (li, prefix) in enumerate(block):
+            j = base + 6 * li
+            raw = np.concatenate([core.decode(r[j], "real", m) for r, m in zip(rows, n)]) if n.sum() else \
+                np.empty(0, np.float32)
+            rq = np.concatenate([core.decode(r[j + 1], "qc", m) for r, m in zip(rows, n)]) if n.sum() else \
+                np.empty(0, np.int16)
+            adj = np.concatenate([core.decode(r[j + 2], "real", m) for r, m in zip(rows, n)]) if n.sum() else \
+                np.empty(0, np.float32)
+            aq = np.concatenate([core.decode(r[j + 3], "qc", m) for r, m in zip(rows, n)]) if n.sum() else \
+                np.empty(0, np.int16)
+            dm = np.repeat(np.array([r[j + 5] for r in rows], dtype="<U1"), n)
+            value, qc, vmode = core.select_values(raw, rq, adj, aq, dm, mode)
+            name = "pres" if k == 0 else prefix
+            if k == 0:
+                pres_ok = ~np.isnan(value)
+            elif mode != "expert":
+                value = np.where(pres_ok, value, np.nan).astype(np.float32)
+            out[name], out[f"{name}_qc"], out[f"{name}_mode"] = value, qc, vmode.astype(object)
+            if mode == "expert":
+                err = np.concatenate([core.decode(r[j + 4], "real", m) for r, m in zip(rows, n)]) if n.sum() \
+                    else np.empty(0, np.float32)
+                out.update({f"{name}_raw": raw, f"{name}_raw_qc": rq, f"{name}_adjusted": adj,
+                            f"{name}_adjusted_qc": aq, f"{name}_adjusted_error": err})
+        frames.append(pd.DataFrame(out))
+    if not frames:
+        cols = ["profile_id", "platform_number", "cycle_number", "juld", "latitude", "longitude", "axis", "level",
+                "pres", "pres_qc", "pres_mode"]
+        for p in axes["core"] + axes["bgc"]:
+            c = BY_NAME[p].column
+            cols += [c, f"{c}_qc", f"{c}_mode"]
+        return pd.DataFrame(columns=cols)
+    df = pd.concat(frames, ignore_index=True, sort=False) if len(frames) > 1 else frames[0]
+    if len(frames) > 1:
+        df["_o"] = df["profile_id"].map(order)
+        df["_a"] = (df["axis"] == "bgc").astype(np.int8)
+        df = df.sort_values(["_o", "_a", "level"], kind="stable").drop(columns=["_o", "_a"]).reset_index(drop=True)
+    if pres_min is not None or pres_max is not None:
+        keep = np.ones(len(df), bool)
+        if pres_min is not None:
+            keep &= df["pres"].to_numpy() >= float(pres_min)
+        if pres_max is not None:
+            keep &= df["pres"].to_numpy() <= float(pres_max)
+        df = df[keep].reset_index(drop=True)
+    return df
+
+
+# ----------------------------------------------------------------------------- layer statistics
+def _level_subquery(parameter: str, mode: str) -> str:
+    """``SELECT pr, v FROM unnest(...)``: the QC-selected (pressure, value) pairs of a profile."""
+    p = BY_NAME[parameter]
+    axis = "pres" if p.axis == "core" else "bgc_pres"
+    col = p.column
+    pdm = f"coalesce(nullif(p.{axis}_data_mode, ''), nullif(p.data_mode, ''), 'R')"
+    vdm = f"coalesce(nullif(p.{col}_data_mode, ''), nullif(p.data_mode, ''), 'R')"
+    pval, pok = core.sql_select("pr", ("u.pr", "u.prq", "u.pra", "u.praq"), pdm, mode)
+    vval, vok = core.sql_select("v", ("u.v", "u.vq", "u.va", "u.vaq"), vdm, mode)
+    return (f"SELECT {pval}::float8 AS pr, {vval}::float8 AS v "
+            f"FROM unnest(p.{axis}, p.{axis}_qc, p.{axis}_adjusted, p.{axis}_adjusted_qc, "
+            f"p.{col}, p.{col}_qc, p.{col}_adjusted, p.{col}_adjusted_qc) AS u(pr, prq, pra, praq, v, vq, va, vaq) "
+            f"WHERE {pok} AND {vok}")
+
+
+def depth_slice(parameter: str, pres: float, mode: QCMode = "standard", *, settings: Settings | None = None,
+                **filters) -> pd.DataFrame:
+    """The value of ``parameter`` at pressure ``pres`` (dbar) in each matching profile.
+
+    One row per profile: ``profile_id, platform_number, cycle_number, juld, latitude, longitude,
+    pres_target`` (dbar), ``value`` (the parameter's unit): linearly interpolated between the two
+    nearest QC-passing levels (``mode``) bracketing ``pres`` — the level itself when one sits
+    exactly there; no extrapolation, so profiles not spanning ``pres`` are left out. Computed in
+    the database (one query); newest profiles first.
+    """
+    settings = settings or get_settings()
+    core.check_mode(mode)
+    name = core.parameter_names([parameter])[0]
+    if name == "PRES":
+        raise QueryError("depth_slice needs a parameter other than PRES")
+    f = core.make_filters(filters)
+    conds, params = core.where_clause(f, settings)
+    params.update(target=float(pres), slice_param=[name], limit=core.limit_of(f, settings))
+    conds += ["p.pres_min <= :target", "p.pres_max >= :target", "p.parameters @> CAST(:slice_param AS text[])",
+              "s.lo IS NOT NULL", "s.hi IS NOT NULL"]
+    sql = f"""
+SELECT p.id AS profile_id, p.platform_number, p.cycle_number, p.juld, p.latitude, p.longitude,
+       CAST(:target AS float8) AS pres_target,
+       CASE WHEN s.lo[1] = s.hi[1] THEN s.lo[2]
+            ELSE s.lo[2] + (s.hi[2] - s.lo[2]) * (:target - s.lo[1]) / (s.hi[1] - s.lo[1]) END AS value
+FROM profiles p
+CROSS JOIN LATERAL (
+    SELECT max(ARRAY[x.pr, x.v]) FILTER (WHERE x.pr <= :target) AS lo,
+           min(ARRAY[x.pr, x.v]) FILTER (WHERE x.pr >= :target) AS hi
+    FROM ({_level_subquery(name, mode)}) x) s
+{_where(conds)}
+ORDER BY p.juld DESC NULLS LAST, p.id
+LIMIT :limit"""
+    df = core.utc(core.run("depth_slice", sql, params, settings), "juld")
+    if df.empty:
+        df = pd.DataFrame(columns=["profile_id", "platform_number", "cycle_number", "juld", "latitude",
+                                   "longitude", "pres_target", "value"])
+    df.attrs.update(parameter=name, mode=mode, unit=BY_NAME[name].units)
+    return df
+
+
+def region_profile_values(parameter: str, pres_min: float, pres_max: float, mode: QCMode = "standard", *,
+                          settings: Settings | None = None, **filters) -> pd.DataFrame:
+    """Per profile, the mean of the QC-selected values of ``parameter`` with pressure in
+    [``pres_min``, ``pres_max``] (dbar): ``profile_id, platform_number, juld, latitude, longitude,
+    value, n_levels`` (levels averaged). What time series, trends and regional means use.
+    Profiles with no selected level in the layer are left out; oldest first."""
+    settings = settings or get_settings()
+    core.check_mode(mode)
+    name = core.parameter_names([parameter])[0]
+    lo, hi = float(pres_min), float(pres_max)
+    if lo > hi:
+        raise QueryError(f"pres_min {lo} > pres_max {hi}")
+    filters.pop("pres_min", None)
+    filters.pop("pres_max", None)
+    f = core.make_filters({**filters, "pres_min": lo, "pres_max": hi})
+    conds, params = core.where_clause(f, settings)
+    params.update(layer_lo=lo, layer_hi=hi, slice_param=[name], limit=core.limit_of(f, settings))
+    conds += ["p.parameters @> CAST(:slice_param AS text[])", "s.n > 0"]
+    sql = f"""
+SELECT p.id AS profile_id, p.platform_number, p.juld, p.latitude, p.longitude, s.value, s.n AS n_levels
+FROM profiles p
+CROSS JOIN LATERAL (
+    SELECT avg(x.v) AS value, count(*)::int AS n FROM ({_level_subquery(name, mode)}) x
+    WHERE x.pr BETWEEN :layer_lo AND :layer_hi) s
+{_where(conds)}
+ORDER BY p.juld ASC NULLS LAST, p.id
+LIMIT :limit"""
+    df = core.utc(core.run("region_profile_values", sql, params, settings), "juld")
+    if df.empty:
+        df = pd.DataFrame(columns=["profile_id", "platform_number", "juld", "latitude", "longitude", "value",
+                                   "n_levels"])
+    df.attrs.update(parameter=name, mode=mode, unit=BY_NAME[name].units, pres_min=lo, pres_max=hi)
+    if f.region_info:
+        df.attrs["region"] = f.region_info
+    return df
+
+
+# ----------------------------------------------------------------------------- floats
+def float_trajectory(platform_number: str, *, settings: Settings | None = None) -> pd.DataFrame:
+    """A float's valid positions in time order: ``platform_number, cycle_number, direction, juld,
+    latitude, longitude, position_qc``."""
+    df = core.run("float_trajectory", """
+        SELECT platform_number, cycle_number, direction, juld, latitude, longitude, position_qc
+        FROM float_positions WHERE platform_number = :p AND NOT position_invalid
+        ORDER BY juld NULLS LAST, cycle_number""", {"p": str(platform_number).strip()}, settings)
+    return core.utc(df, "juld")
+
+
+def latest_positions(*, settings: Settings | None = None) -> pd.DataFrame:
+    """The latest valid position of every float (materialized view ``mv_latest_float_positions``):
+    ``platform_number, cycle_number, juld, latitude, longitude, float_type``."""
+    df = core.run("latest_positions", """
+        SELECT m.platform_number, m.cycle_number, m.juld, m.latitude, m.longitude,
+               coalesce(f.float_type, 'core') AS float_type
+        FROM mv_latest_float_positions m LEFT JOIN floats f USING (platform_number)""", {}, settings)
+    return core.utc(df, "juld")
+
+
+def nearest_floats(lon: float, lat: float, k: int = 10, max_distance_m: float | None = None, *,
+                   settings: Settings | None = None) -> pd.DataFrame:
+    """The ``k`` floats whose latest position is nearest to (lon, lat) (degrees): the
+    ``latest_positions`` columns plus ``distance_m`` (metres), nearest first; only within
+    ``max_distance_m`` when given. Index-assisted (KNN on the materialized view)."""
+    settings = settings or get_settings()
+    if not -90 <= float(lat) <= 90:
+        raise QueryError(f"latitude {lat} is outside -90..90")
+    params: dict[str, Any] = {"pt_lon": core._lon(lon), "pt_lat": float(lat), "k": max(0, int(k))}
+    cond = ""
+    if max_distance_m is not None:
+        params["maxd"] = float(max_distance_m)
+        cond = f"WHERE ST_DWithin(m.position, {_PT}, :maxd, false)"
+    df = core.run("nearest_floats", f"""
+        SELECT m.platform_number, m.cycle_number, m.juld, m.latitude, m.longitude,
+               coalesce(f.float_type, 'core') AS float_type, ST_Distance(m.position, {_PT}, false) AS distance_m
+        FROM mv_latest_float_positions m LEFT JOIN floats f USING (platform_number)
+        {cond}
+        ORDER BY m.position <-> {_PT}, m.platform_number LIMIT :k""", params, settings)
+    df = core.utc(df, "juld")
+    return df.sort_values(["distance_m", "platform_number"], kind="stable").reset_index(drop=True)
+
+
+def floats_by_type(float_type: str, *, settings: Settings | None = None) -> pd.DataFrame:
+    """Floats of a type (``core``, ``bgc`` or ``deep``) with their latest position:
+    ``platform_number, float_type, platform_type, dac, project_name, pi_name, juld, latitude,
+    longitude``."""
+    ft = str(float_type).lower()
+    if ft not in ("core", "bgc", "deep"):
+        raise QueryError(f"float_type must be 'core', 'bgc' or 'deep', not {float_type!r}")
+    df = core.run("floats_by_type", """
+        SELECT f.platform_number, f.float_type, f.platform_type, f.dac, f.project_name, f.pi_name,
+               m.juld, m.latitude, m.longitude
+        FROM floats f LEFT JOIN mv_latest_float_positions m USING (platform_number)
+        WHERE f.float_type = :t ORDER BY f.platform_number""", {"t": ft}, settings)
+    return core.utc(df, "juld")
+
+
+def float_info(platform_number: str, *, settings: Settings | None = None) -> dict[str, Any]:
+    """A float's ``floats`` row plus ``n_profiles``, ``first_juld``, ``last_juld`` (UTC) and
+    ``parameters`` (every parameter of its profiles). ``NotFoundError`` when unknown."""
+    pn = str(platform_number).strip()
+    df = core.run("float_info", """
+        SELECT f.platform_number AS f_platform_number, f.dac, f.wmo_inst_type, f.platform_type, f.platform_maker,
+               f.float_serial_no, f.firmware_version, f.project_name, f.pi_name, f.operating_institution,
+               f.positioning_system, f.launch_date, f.launch_latitude, f.launch_longitude, f.start_date,
+               f.sensors, f.is_bgc, f.is_deep, f.float_type,
+               s.n_profiles, s.first_juld, s.last_juld, s.parameters
+        FROM (SELECT count(*) AS n_profiles, min(juld) AS first_juld, max(juld) AS last_juld,
+                     coalesce((SELECT array_agg(DISTINCT x ORDER BY x) FROM profiles p2, unnest(p2.parameters) x
+                               WHERE p2.platform_number = :p), '{}') AS parameters
+              FROM profiles WHERE platform_number = :p) s
+        LEFT JOIN floats f ON f.platform_number = :p""", {"p": pn}, settings)
+    row = df.iloc[0].to_dict()
+    if row.pop("f_platform_number") is None and not row["n_profiles"]:
+        raise NotFoundError(f"no float with platform number {pn}")
+    row["platform_number"] = pn
+    row["n_profiles"] = int(row["n_profiles"])
+    for c in ("launch_date", "start_date", "first_juld", "last_juld"):
+        v = row.get(c)
+        row[c] = None if v is None or pd.isna(v) else pd.Timestamp(v).tz_convert("UTC")
+    row["float_type"] = row["float_type"] or "core"
+    return row
+
+
+# ----------------------------------------------------------------------------- datasets
+def list_datasets(*, settings: Settings | None = None) -> pd.DataFrame:
     """Active datasets with their statistics (materialized view ``mv_dataset_stats``)."""
-    return _frame("""
+    df = core.run("list_datasets", """
         SELECT d.id, d.name, d.source, d.summary, d.parameters, s.n_profiles, s.n_floats, s.n_levels,
                s.time_start, s.time_end, s.lat_min, s.lat_max, s.lon_min, s.lon_max,
                s.n_delayed_mode, s.n_bgc_profiles, d.updated_at
         FROM datasets d JOIN mv_dataset_stats s ON s.dataset_id = d.id
-        WHERE d.status = 'active' ORDER BY d.name""", settings=settings)
+        WHERE d.status = 'active' ORDER BY d.name""", {}, settings)
+    return core.utc(df, "time_start", "time_end", "updated_at")
 
 
-def get_dataset(dataset_id: int, settings: Settings | None = None) -> dict[str, Any]:
-    """One dataset's row; ``NotFoundError`` when there is none."""
-    df = _frame("SELECT id, name, source, status, summary, description, time_start, time_end, n_floats, "
-                "n_profiles, n_levels, parameters, ST_AsGeoJSON(bbox) AS bbox_geojson, created_at, updated_at "
-                "FROM datasets WHERE id = :id", {"id": int(dataset_id)}, settings)
+def get_dataset(dataset_id: int, *, settings: Settings | None = None) -> dict[str, Any]:
+    """One dataset's row (``bbox_geojson`` as GeoJSON text); ``NotFoundError`` when there is none."""
+    df = core.run("get_dataset", """
+        SELECT id, name, source, status, summary, description, time_start, time_end, n_floats, n_profiles,
+               n_levels, parameters, ST_AsGeoJSON(bbox) AS bbox_geojson, created_at, updated_at
+        FROM datasets WHERE id = :id""", {"id": int(dataset_id)}, settings)
     if df.empty:
         raise NotFoundError(f"no dataset with id {dataset_id}")
     return df.iloc[0].to_dict()
 
 
-def latest_positions(settings: Settings | None = None) -> pd.DataFrame:
-    """The latest valid position of every float (materialized view), with its float type."""
-    return _frame("""
-        SELECT m.platform_number, m.cycle_number, m.juld, m.latitude, m.longitude,
-               coalesce(f.float_type, 'core') AS float_type
-        FROM mv_latest_float_positions m LEFT JOIN floats f USING (platform_number)""", settings=settings)
-
-
-def profile_positions(settings: Settings | None = None) -> pd.DataFrame:
-    """Every valid primary-scheme profile position: what the float map rasterizes."""
-    return _frame("""
-        SELECT platform_number, cycle_number, juld, latitude, longitude FROM float_positions
-        WHERE NOT position_invalid""", settings=settings)
-
-
-def float_trajectory(platform_number: str, settings: Settings | None = None) -> pd.DataFrame:
-    """A float's positions in time order (cycle, time, latitude, longitude)."""
-    return _frame("""
-        SELECT platform_number, cycle_number, direction, juld, latitude, longitude, position_qc
-        FROM float_positions WHERE platform_number = :p AND NOT position_invalid
-        ORDER BY juld NULLS LAST, cycle_number""", {"p": str(platform_number)}, settings)
+def dataset_stats(*, settings: Settings | None = None) -> pd.DataFrame:
+    """Per-dataset statistics, read from the materialized view ``mv_dataset_stats`` (refreshed
+    after ingestion, never recomputed here): counts, time range, bounding box (degrees)."""
+    df = core.run("dataset_stats", "SELECT * FROM mv_dataset_stats ORDER BY dataset_id", {}, settings)
+    return core.utc(df, "time_start", "time_end")

@@ -10,7 +10,8 @@ MATERIALIZED_VIEWS = ("mv_latest_float_positions", "mv_dataset_stats")
 
 
 def refresh_views(concurrently: bool = True, settings: Settings | None = None) -> None:
-    """Refresh the materialized views (``CONCURRENTLY`` so readers are never blocked)."""
+    """Refresh the materialized views (``CONCURRENTLY`` so readers are never blocked), then bump
+    the query cache generation (cached results may have read the old views)."""
     from sqlalchemy import text
 
     eng = get_engine(settings=settings)
@@ -21,6 +22,8 @@ def refresh_views(concurrently: bool = True, settings: Settings | None = None) -
                                   {"m": mv}).scalar()
             mode = "CONCURRENTLY " if concurrently and populated else ""
             c.execute(text(f"REFRESH MATERIALIZED VIEW {mode}{mv}"))
+        # cached results read the views: a refresh makes them stale like any ingestion does
+        c.execute(text("UPDATE app_state SET value = value + 1 WHERE key = 'cache_generation'"))
 
 
 def cache_generation(settings: Settings | None = None) -> int:
