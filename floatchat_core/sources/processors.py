@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from ..argo.decode import classic_expected_size, decode_char1, decode_chars, decode_qc, to_float
-from .qcframe import apply_qc_mode
 from ..errors import ErddapError
+from .qcframe import apply_qc_mode
 
 _NO_RESULTS = re.compile(r"no matching results|nRows = 0", re.IGNORECASE)
 _ROWS = re.compile(r"\brow\s*=\s*(\d+)\s*;")
@@ -75,7 +75,7 @@ def read_nc(body: bytes, what: str = "ERDDAP .nc answer") -> pd.DataFrame:
         # record); the same bytes read fine from a file
         import tempfile
 
-        tmp = tempfile.NamedTemporaryFile(suffix=".nc", delete=False)
+        tmp = tempfile.NamedTemporaryFile(suffix=".nc", delete=False)  # noqa: SIM115 — closed below
         tmp.write(body)
         tmp.close()
         try:

@@ -209,7 +209,7 @@ def box_request(box: Sequence, pres: Sequence | None = None, time: Sequence | No
                 parameters: Iterable[str] | None = None, mode: str = "standard",
                 dataset: str | None = None) -> TabledapRequest:
     """A request for a lon/lat box (degrees), a pressure band (decibar) and a time range (UTC)."""
-    w, s, e, n = box
+    _w, s, _e, n = box
     if not (-90 <= float(s) <= float(n) <= 90):
         raise ValueError(f"latitudes must satisfy -90 <= south <= north <= 90, got {s}, {n}")
     ds, variables = _mode_dataset(parameters, mode, dataset)

@@ -137,6 +137,6 @@ def write_through(raw: pd.DataFrame, dataset: str, dataset_name: str = DEFAULT_D
         log.info("erddap.write_through dataset=%s profiles=%d levels=%d", dataset_name, res.n_profiles, res.n_levels)
         return {"ok": True, "n_profiles": res.n_profiles, "n_levels": res.n_levels, "dataset": dataset_name,
                 "dataset_id": ds_id}
-    except Exception as exc:  # the answer is served; storing it is best effort
+    except Exception as exc:  # noqa: BLE001 — the answer is served; storing it is best effort
         log.warning("erddap.write_through_failed error=%s", exc)
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}", "dataset": dataset_name}
