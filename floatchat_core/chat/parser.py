@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 
 #: Longest question the parser reads (characters); longer ones get a clarification.
 MAX_QUESTION_CHARS = 2000
-#: Radius (km) used for a point without one, and for "off <city>".
+#: Radius (km) the executor uses for a point without one (nearest-float questions use none), and
+#: the radius of "off <city>".
 DEFAULT_RADIUS_KM = 300.0
 PLACE_RADIUS_KM = 500.0
 #: Pressure range (dbar) meant by "surface", and the level a surface depth slice uses.
@@ -323,8 +324,7 @@ def parse_rules(question: Any, context: QuerySpec | None = None, *, reference_ti
             region = {"kind": "box", "west": coords.lons[0], "east": coords.lons[1],
                       "south": min(coords.lats[:2]), "north": max(coords.lats[:2])}
         else:
-            region = {"kind": "point", "lat": coords.lats[0], "lon": coords.lons[0],
-                      "radius_km": radius or DEFAULT_RADIUS_KM}
+            region = {"kind": "point", "lat": coords.lats[0], "lon": coords.lons[0], "radius_km": radius}
     elif coords.lats or coords.lons:
         if len(coords.lats) == 2:                                   # a latitude band
             region = {"kind": "box", "west": -180.0, "east": 180.0, "south": min(coords.lats),
