@@ -226,6 +226,12 @@ def run_job(job_id: str, sources, dataset_name: str, *, workers: int | None = No
             summarize_datasets(changed, settings)       # logs and keeps the template on any failure
         refresh_views(settings=settings)
         log.info("ingest.refreshed job=%s datasets_changed=%s", job_id, changed)
+        # search documents of what changed (a Dask task on Dask); never fails the job
+        from ..search.indexer import index_after_ingest
+
+        indexed = index_after_ingest(sorted(set(datasets_touched) | set(changed or [])), executor=executor,
+                                     client=client if executor != "serial" and chunks else None, settings=settings)
+        log.info("ingest.indexed job=%s %s", job_id, indexed)
         elapsed = time.perf_counter() - t0
         status = "failed" if counts["files_ok"] == 0 and counts["files_failed"] > 0 else "succeeded"
         jobstore.update_job(job_id, settings, status=status, progress=100.0, finished_at="now",

@@ -1,0 +1,275 @@
+"""Public search and discovery functions (the search contract).
+
+>>> from floatchat_core.search import search, floats_in_region
+>>> hits = search("oxygen floats in the Arabian Sea", kind="float", limit=5)   # doctest: +SKIP
+>>> floats_in_region("Arabian Sea")                                            # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+import pandas as pd
+
+from ..config import Settings, get_settings
+from ..errors import EmbeddingError, NotFoundError, SearchError
+
+log = logging.getLogger(__name__)
+
+#: Words (english-stemmed) too common in every document to rank anything.
+STOP_LEXEMES = ("float", "argo", "profil", "data", "dataset", "measur", "find", "show", "list", "give", "get",
+                "want", "look", "year", "which", "ani", "pleas", "avail", "observ", "record", "collect")
+
+FILTER_KEYS = ("parameter", "parameters", "float_type", "dac", "region", "time_start", "time_end", "dataset_id",
+               "data_mode")
+
+#: How many candidates each half of the hybrid search contributes.
+N_CANDIDATES = 60
+
+_TOKEN_RE = re.compile(r"\b\d{4,8}\b")
+
+
+def _parameter_name(name: str) -> str:
+    from ..argo.variables import BY_NAME, PARAMETERS
+
+    key = str(name).strip()
+    if key.upper() in BY_NAME:
+        return key.upper()
+    low = key.lower()
+    for p in PARAMETERS:
+        if low in p.synonyms or low == p.long_name.lower():
+            return p.name
+    raise SearchError(f"unknown parameter {name!r}; use an Argo name ({', '.join(BY_NAME)}) "
+                      "or a plain name such as 'oxygen', 'salinity', 'chlorophyll'")
+
+
+def _resolve_region_id(region, settings: Settings | None) -> tuple[int, str]:
+    from ..db.regions import resolve_region
+
+    if isinstance(region, int) or (isinstance(region, str) and region.isdigit()):
+        return int(region), str(region)
+    res = resolve_region(str(region), settings=settings)
+    reg = res.get("region")
+    if not reg:
+        cands = ", ".join(c.get("name", "") for c in res.get("candidates", [])[:5])
+        what = "is ambiguous" if res.get("status") == "ambiguous" else "matches no ocean region"
+        raise NotFoundError(f"{region!r} {what}" + (f"; candidates: {cands}" if cands else ""))
+    return int(reg["id"]), reg["name"]
+
+
+def normalise_filters(filters: dict[str, Any] | None, settings: Settings | None = None) -> dict[str, Any]:
+    """Validate structured filters once, at the facade; returns what ``searchdb`` expects.
+
+    Keys: ``parameter`` / ``parameters`` (Argo or plain names; all must be measured),
+    ``float_type`` ("core" | "bgc" | "deep"), ``dac`` (GDAC folder name, e.g. "coriolis"),
+    ``region`` (name or ocean_regions id), ``time_start`` / ``time_end`` (anything
+    ``pd.Timestamp`` takes, UTC; documents whose time span overlaps), ``dataset_id``,
+    ``data_mode`` ("R" | "A" | "D").
+    """
+    filters = dict(filters or {})
+    unknown = set(filters) - set(FILTER_KEYS)
+    if unknown:
+        raise SearchError(f"unknown search filter(s) {sorted(unknown)}; allowed: {', '.join(FILTER_KEYS)}")
+    out: dict[str, Any] = {}
+    params = []
+    if filters.get("parameter"):
+        params.append(filters["parameter"])
+    p = filters.get("parameters")
+    params += [p] if isinstance(p, str) else list(p or [])
+    if params:
+        out["parameters"] = sorted({_parameter_name(x) for x in params})
+    if filters.get("float_type"):
+        ft = str(filters["float_type"]).lower()
+        if ft not in ("core", "bgc", "deep"):
+            raise SearchError(f"float_type must be 'core', 'bgc' or 'deep', not {filters['float_type']!r}")
+        out["float_type"] = ft
+    if filters.get("dac"):
+        out["dac"] = str(filters["dac"]).lower()
+    if filters.get("region") not in (None, ""):
+        out["region_id"], out["region_name"] = _resolve_region_id(filters["region"], settings)
+    for k in ("time_start", "time_end"):
+        if filters.get(k) not in (None, ""):
+            try:
+                ts = pd.Timestamp(filters[k])
+            except (ValueError, TypeError) as exc:
+                raise SearchError(f"{k}: cannot read {filters[k]!r} as a date") from exc
+            out[k] = (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")).to_pydatetime()
+    if filters.get("dataset_id") is not None:
+        out["dataset_id"] = int(filters["dataset_id"])
+    if filters.get("data_mode"):
+        dm = str(filters["data_mode"]).upper()
+        if dm not in ("R", "A", "D"):
+            raise SearchError(f"data_mode must be 'R', 'A' or 'D', not {filters['data_mode']!r}")
+        out["data_mode"] = dm
+    return out
+
+
+def regions_mentioned(query: str, settings: Settings | None = None) -> list[dict[str, Any]]:
+    """Ocean regions named in free text: ``[{"id", "name", "alias"}]``, longest names first,
+    without names contained in a longer match ("north atlantic" wins over "atlantic") and
+    without a one-word alias that only qualifies the next region ("southern Indian Ocean")."""
+    from ..db.regions import normalise
+    from ..db.searchdb import regions_in_text
+
+    norm = normalise(query)
+    if not norm:
+        return []
+    found = regions_in_text(norm, settings=settings)
+    taken: list[tuple[int, int]] = []
+    out = []
+    for r in found.itertuples(index=False):
+        start, end = int(r.start), int(r.start) + len(r.alias)
+        if any(s <= start and end <= e for s, e in taken):
+            continue
+        # "southern" right before another region's name is a qualifier, not the Southern Ocean
+        if " " not in r.alias and any(s == end + 1 for s, _ in taken):
+            continue
+        taken.append((start, end))
+        if all(o["id"] != int(r.region_id) for o in out):
+            out.append({"id": int(r.region_id), "name": r.name, "alias": r.alias})
+    return out
+
+
+def _limit(limit: int | None, settings: Settings) -> int:
+    if limit is None:
+        return settings.search_limit
+    if int(limit) < 1:
+        raise SearchError(f"limit must be at least 1, not {limit}")
+    return min(int(limit), settings.search_max_limit)
+
+
+def search(query: str, kind: str | None = None, limit: int | None = None, filters: dict | None = None, *,
+           min_similarity: float | None = None, settings: Settings | None = None) -> list[dict[str, Any]]:
+    """Find floats and datasets by meaning and by words.
+
+    Semantic (cosine on the configured embedding model, pgvector HNSW) and lexical (PostgreSQL
+    full-text rank) candidates are fused by reciprocal rank fusion, boosted when the document
+    visited a region named in the question and by recency, and cut at a similarity threshold:
+    an empty list means nothing relevant.
+
+    Parameters
+    ----------
+    query
+        The question or keywords.
+    kind
+        ``"float"``, ``"dataset"`` or None (both).
+    limit
+        Number of hits (default ``FLOATCHAT_SEARCH_LIMIT``, at most ``FLOATCHAT_SEARCH_MAX_LIMIT``).
+    filters
+        Structured filters, see :func:`normalise_filters`.
+    min_similarity
+        Cosine similarity threshold (default: setting, else the model's default).
+
+    Returns
+    -------
+    list of dict
+        ``kind, ref, title, score, semantic_score, lexical_score, why, summary`` (≤ 300 characters),
+        plus ``time_start, time_end, parameters, float_types``. Best first.
+    """
+    from ..db.searchdb import hybrid_candidates, index_state
+    from .embeddings import get_provider
+    from .fusion import fuse
+    from .text import cut
+
+    settings = settings or get_settings()
+    query = " ".join(str(query or "").split())
+    if not query:
+        raise SearchError("empty search query")
+    if kind not in (None, "float", "dataset"):
+        raise SearchError(f"kind must be 'float', 'dataset' or None, not {kind!r}")
+    n = _limit(limit, settings)
+    flt = normalise_filters(filters, settings)
+    if kind:
+        flt["kind"] = kind
+    t0 = time.perf_counter()
+    provider = get_provider(settings)
+    qvec, model = None, None
+    state = index_state(settings)
+    if state["model"] != provider.model:
+        log.warning("search.model_mismatch index=%s configured=%s: keyword search only (run `floatchat reindex`)",
+                    state["model"], provider.model)
+    else:
+        try:
+            qvec, model = provider.embed_query(query), provider.model
+        except EmbeddingError as exc:
+            log.warning("search.query_embedding_failed model=%s error=%s: keyword search only", provider.model, exc)
+    threshold = min_similarity if min_similarity is not None else (
+        settings.search_min_similarity if settings.search_min_similarity is not None
+        else provider.default_min_similarity)
+    regions = regions_mentioned(query, settings)
+    tokens = _TOKEN_RE.findall(query)
+    cands = hybrid_candidates(query, qvec, model, filters=flt, n_candidates=max(N_CANDIDATES, n),
+                              stop_lexemes=STOP_LEXEMES, tokens=tokens, settings=settings)
+    ranked = fuse(cands, region_ids=[r["id"] for r in regions], min_similarity=threshold,
+                  use_vector=qvec is not None).head(n)
+    hits = []
+    for r in ranked.itertuples(index=False):
+        hits.append({
+            "kind": r.kind, "ref": r.ref, "title": r.title, "score": round(float(r.score), 4),
+            "semantic_score": None if pd.isna(r.semantic_score) else round(float(r.semantic_score), 4),
+            "lexical_score": round(float(r.lexical_score), 4), "why": r.why, "summary": cut(r.body, 300),
+            "time_start": r.time_start, "time_end": r.time_end,
+            "parameters": list(r.filters.get("parameters", [])), "float_types": list(r.filters.get("float_types", [])),
+        })
+    log.info("search.query kind=%s hits=%d candidates=%d ms=%.1f", kind, len(hits), len(cands),
+             (time.perf_counter() - t0) * 1e3)
+    return hits
+
+
+# ----------------------------------------------------------------------------- discovery
+def floats_in_region(region, any_position: bool = False, *, limit: int | None = None,
+                     settings: Settings | None = None) -> pd.DataFrame:
+    """Floats whose latest position (or any position, with ``any_position``) is in ``region``.
+
+    ``region``: a name (resolved by ``regions.resolve_region``: aliases, fuzzy) or an
+    ``ocean_regions`` id. Columns: ``platform_number, float_type, dac, project_name, juld,
+    latitude, longitude`` (latest position, degrees, UTC), ``n_positions_in_region,
+    first_juld_in_region, last_juld_in_region``, and ``region`` (the resolved name).
+    Raises ``NotFoundError`` when no region matches.
+    """
+    from ..db import searchdb
+
+    rid, name = _resolve_region_id(region, settings)
+    df = searchdb.floats_in_region(rid, any_position=any_position, limit=limit, settings=settings)
+    df["region"] = name
+    return df
+
+
+def floats_by_parameter(parameter: str, *, limit: int | None = None, settings: Settings | None = None) -> pd.DataFrame:
+    """Floats that measured ``parameter`` (Argo name or plain name: "oxygen" → DOXY).
+
+    Columns: ``platform_number, float_type, dac, project_name, n_profiles`` (with the
+    parameter), ``time_start, time_end`` (UTC), ``parameter``. Most recent first.
+    """
+    from ..db import searchdb
+
+    name = _parameter_name(parameter)
+    df = searchdb.floats_with_parameter(name, limit=limit, settings=settings)
+    df["parameter"] = name
+    return df
+
+
+def dataset_cards(limit: int | None = None, *, settings: Settings | None = None) -> list[dict[str, Any]]:
+    """Light summary cards of the active datasets for the UI, newest data first.
+
+    Each card: ``id, name, time_start, time_end, n_floats, n_profiles, parameters, summary``
+    (≤ 300 characters), ``bbox_geojson`` (a GeoJSON Polygon dict of the bounding box, or None).
+    """
+    import json
+
+    from ..db import searchdb
+    from .text import cut
+
+    df = searchdb.dataset_rows(limit=limit, settings=settings)
+    cards = []
+    for r in df.itertuples(index=False):
+        text = r.summary if isinstance(r.summary, str) and r.summary else (r.document or f"Dataset {r.name}")
+        cards.append({
+            "id": int(r.id), "name": r.name, "time_start": r.time_start, "time_end": r.time_end,
+            "n_floats": int(r.n_floats), "n_profiles": int(r.n_profiles), "parameters": list(r.parameters or []),
+            "summary": cut(text, 300),
+            "bbox_geojson": json.loads(r.bbox_geojson) if isinstance(r.bbox_geojson, str) else None,
+        })
+    return cards
