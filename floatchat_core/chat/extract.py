@@ -149,11 +149,11 @@ def find_radius(text: str) -> tuple[float | None, str]:
 
 
 # ----------------------------------------------------------------------------- coordinates
-_HEMI = (r"(-?\d{1,3}(?:\.\d+)?)\s*(?:°|º|˚|deg(?:rees?)?)?\s*(?:(\d{1,2}(?:\.\d+)?)\s*['′’]\s*)?"
+_HEMI = (r"(?<![\w.])(-?\d{1,3}(?:\.\d+)?)\s*(?:°|º|˚|deg(?:rees?)?)?\s*(?:(\d{1,2}(?:\.\d+)?)\s*['′’]\s*)?"
          r"(north|south|east|west|[nsew])(?![a-z])")
-_HEMI_RE = re.compile(_HEMI)
+_HEMI_RE = re.compile(_HEMI, re.IGNORECASE)
 _LATLON_WORDS_RE = re.compile(r"\blat(?:itude)?\s*[=:]?\s*(-?\d{1,3}(?:\.\d+)?)\s*,?\s*(?:and\s+)?"
-                              r"lon(?:gitude)?\s*[=:]?\s*(-?\d{1,3}(?:\.\d+)?)")
+                              r"lon(?:gitude)?\s*[=:]?\s*(-?\d{1,3}(?:\.\d+)?)", re.IGNORECASE)
 _PAIR_RE = re.compile(r"(?<![\w.])\(?\s*(-?\d{1,3}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*\)?(?![\w.])")
 
 
@@ -186,7 +186,7 @@ def find_coordinates(text: str) -> tuple[Coordinates, str]:
     spans = []
     for m in _HEMI_RE.finditer(text):
         v = float(m.group(1)) + (float(m.group(2)) / 60 if m.group(2) else 0.0)
-        h = m.group(3)[0]
+        h = m.group(3)[0].lower()
         if v < 0 and h in "sw":
             h = "n" if h == "s" else "e"
         if h in "ns":

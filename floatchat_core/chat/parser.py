@@ -294,6 +294,11 @@ def parse_rules(question: Any, context: QuerySpec | None = None, *, reference_ti
     explicit_intent = intent is not None
     if intent == "profiles":                 # only a generic noun: plot a parameter, else list
         intent = "plot_profiles" if params else "find_profiles"
+    if intent == "map_floats" and params:    # "temperature map" is a depth slice, "… from floats in X" profiles
+        if re.search(r"\bmaps?\b", low) and not re.search(r"\bfloats?\b", low):
+            intent = "depth_slice"
+        elif not re.search(r"\b(maps?|where|locations?|positions?)\b", low):
+            intent = "plot_profiles"
     if intent is None and context is None:
         intent = ("plot_profiles" if params else "map_floats" if re.search(r"\bfloats?\b", low)
                   else None)
