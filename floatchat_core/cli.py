@@ -6,6 +6,7 @@
     floatchat reingest [--workers N]
     floatchat synth --profiles N [--files DIR]
     floatchat demo | serve
+    floatchat health [--json] | export --out PATH [--format F] (--float WMO | --question TEXT)
 """
 from __future__ import annotations
 
@@ -207,6 +208,31 @@ def cmd_serve(args) -> int:
                  admin=getattr(args, "admin", False))
 
 
+# ----------------------------------------------------------------------------- health / export
+def cmd_health(args) -> int:
+    from .sources.health import EXIT_CODES, format_health, health
+
+    report = health(probe=not args.no_probe)
+    if args.json:
+        _print_json(report)
+    else:
+        print(format_health(report))
+    return EXIT_CODES.get(report["status"], 3)
+
+
+def cmd_export(args) -> int:
+    from .exports import export_command
+
+    try:
+        _, summary = export_command(args.out, args.format, platform_numbers=args.float, question=args.question,
+                                    mode=args.mode, parameters=args.parameter)
+    except ValueError as exc:
+        print(f"floatchat export: {exc}", file=sys.stderr)
+        return 2
+    print(summary)
+    return 0
+
+
 # ----------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="floatchat", description="FloatChat Workbench: ARGO data by question.")
@@ -248,6 +274,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--dataset", default="synthetic")
     s.add_argument("--files", default=None, help="write Argo NetCDF files under this folder instead")
     s.set_defaults(func=cmd_synth)
+
+    h = sub.add_parser("health", help="status of database, Dask, embedding model, LLM and ERDDAP")
+    h.add_argument("--json", action="store_true", help="the report as JSON")
+    h.add_argument("--no-probe", action="store_true", help="skip network probes (LLM, ERDDAP)")
+    h.set_defaults(func=cmd_health)
+
+    x = sub.add_parser("export", help="floats or a question's answer to CSV, Parquet or NetCDF (Argo/CF)")
+    x.add_argument("--format", choices=["csv", "parquet", "netcdf"], default=None,
+                   help="default: from the --out suffix (.csv, .parquet, .nc)")
+    x.add_argument("--out", required=True, help="output file")
+    x.add_argument("--float", action="append", metavar="WMO", help="float(s) from the local database")
+    x.add_argument("--question", default=None, help="export the answer to this question")
+    x.add_argument("--mode", choices=["research", "standard", "expert"], default="expert", help="QC mode (floats)")
+    x.add_argument("--parameter", action="append", metavar="NAME", help="parameters (default: all)")
+    x.set_defaults(func=cmd_export)
 
     for name, helptext in (("demo", "database + bundled sample + dashboard"), ("serve", "serve the Panel apps")):
         a = sub.add_parser(name, help=helptext)

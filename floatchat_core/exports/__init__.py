@@ -33,8 +33,8 @@ from ..argo.variables import BY_COLUMN, CORE_PARAMETERS
 
 log = logging.getLogger(__name__)
 
-__all__ = ["column_attributes", "export", "export_profiles", "is_profile_frame", "to_csv", "to_netcdf",
-           "to_parquet"]
+__all__ = ["column_attributes", "export", "export_command", "export_profiles", "is_profile_frame", "to_csv",
+           "to_netcdf", "to_parquet"]
 
 FILL_FLOAT = np.float32(99999.0)
 FILL_DOUBLE = 999999.0
@@ -241,3 +241,30 @@ def export(frame: pd.DataFrame, path, fmt: str | None = None, provenance: Mappin
 
 
 CORE_COLUMNS = tuple(p.column for p in CORE_PARAMETERS)
+
+
+def export_command(out, fmt: str | None = None, *, platform_numbers: list[str] | None = None,
+                   question: str | None = None, mode: str = "expert", parameters: list[str] | None = None,
+                   settings=None) -> tuple[Path, str]:
+    """What ``floatchat export`` does: floats from the database, or the answer to a question → file.
+
+    Returns the written path and a one-line summary.
+    """
+    out = Path(out)
+    if bool(platform_numbers) == bool(question):
+        raise ValueError("give either --float WMO (one or more) or --question TEXT")
+    if platform_numbers:
+        path = export_profiles(out, fmt, platform_numbers=platform_numbers, parameters=parameters, mode=mode,
+                               settings=settings)
+        return path, f"exported float(s) {', '.join(platform_numbers)} ({mode} QC) to {path}"
+    from ..chat import ask
+
+    answer = ask(question, settings=settings)
+    if answer.clarification:
+        raise ValueError(f"the question needs a clarification: {answer.clarification}")
+    if answer.frame is None or answer.frame.empty:
+        raise ValueError(f"nothing to export: {answer.text}")
+    prov = dict(answer.provenance or {})
+    prov.setdefault("question", question)
+    path = export(answer.frame, out, fmt, prov)
+    return path, f"exported {len(answer.frame):,} rows ({answer.text[:120]}) to {path}"

@@ -19,7 +19,8 @@ from ..config import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["check_dask", "check_database", "check_embeddings", "check_erddap", "check_llm", "health"]
+__all__ = ["EXIT_CODES", "check_dask", "check_database", "check_embeddings", "check_erddap", "check_llm",
+           "format_health", "health"]
 
 
 def _timed(fn, *a, **kw) -> dict[str, Any]:
@@ -152,3 +153,17 @@ def health(settings: Settings | None = None, probe: bool = True) -> dict[str, An
         overall = "ok" if all(comps[k]["status"] in ("ok", "off") for k in needed) else "degraded"
     return {"status": overall, "source": s.source, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "components": comps}
+
+
+def format_health(report: dict[str, Any]) -> str:
+    """The health report as aligned text (what ``floatchat health`` prints)."""
+    lines = [f"FloatChat health: {report['status']}  (source: {report['source']}, {report['time']})"]
+    for name, c in report["components"].items():
+        lines.append(f"  {name:<11} {c['status']:<9} {c.get('detail', '')}  [{c.get('elapsed_ms', 0):.0f} ms]")
+        if name == "erddap" and c.get("failures"):
+            lines.append(f"  {'':<11} {'':<9} {c['failures']} remembered failure(s); last: {c.get('last_error')}")
+    return "\n".join(lines)
+
+
+#: Exit status of ``floatchat health`` by overall status.
+EXIT_CODES = {"ok": 0, "degraded": 1, "down": 3}
