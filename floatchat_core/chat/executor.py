@@ -155,7 +155,8 @@ def execute(spec: QuerySpec, *, settings: Settings | None = None, question: str 
         ans = _database_failure(e, settings)
         error = f"{type(e).__name__}: {e}"
     ans.spec, ans.question = spec, question
-    ans.provenance = provenance(run, (time.perf_counter() - t0) * 1000.0, error)
+    extra = {k: v for k, v in ans.provenance.items() if k not in ("queries", "elapsed_ms")}
+    ans.provenance = {**provenance(run, (time.perf_counter() - t0) * 1000.0, error), **extra}
     if not ans.suggestions and ans.clarification is None:
         ans.suggestions = intents.suggestions(spec)
     log.info("chat.answered intent=%s rows=%d elapsed_ms=%.1f", spec.intent, len(ans.frame),
