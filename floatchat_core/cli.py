@@ -7,6 +7,7 @@
     floatchat synth --profiles N [--files DIR]
     floatchat demo | serve
     floatchat health [--json] | export --out PATH [--format F] (--float WMO | --question TEXT)
+    floatchat ask "QUESTION" [--json] [--rows N]
 """
 from __future__ import annotations
 
@@ -233,6 +234,12 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_ask(args) -> int:
+    from .chat.console import run_ask
+
+    return run_ask(" ".join(args.question), as_json=args.json, rows=args.rows)
+
+
 # ----------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="floatchat", description="FloatChat Workbench: ARGO data by question.")
@@ -289,6 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--mode", choices=["research", "standard", "expert"], default="expert", help="QC mode (floats)")
     x.add_argument("--parameter", action="append", metavar="NAME", help="parameters (default: all)")
     x.set_defaults(func=cmd_export)
+
+    q = sub.add_parser("ask", help="ask a question in plain language (answer, table, SQL)")
+    q.add_argument("question", nargs="+", help='e.g. "temperature at 1000 m in the Arabian Sea"')
+    q.add_argument("--json", action="store_true", help="the answer as JSON (spec, provenance, rows)")
+    q.add_argument("--rows", type=int, default=20, help="table rows to print (default 20)")
+    q.set_defaults(func=cmd_ask)
 
     for name, helptext in (("demo", "database + bundled sample + dashboard"), ("serve", "serve the Panel apps")):
         a = sub.add_parser(name, help=helptext)
