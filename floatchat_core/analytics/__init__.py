@@ -6,6 +6,7 @@ from __future__ import annotations
 from .derived import MLD_REFERENCE_DBAR, MLD_THRESHOLD, add_teos10, mixed_layer_depth
 from .timeseries import (
     anomalies,
+    anomaly_summary,
     climatology,
     correlation,
     decimal_year,
@@ -21,6 +22,7 @@ __all__ = [
     "MLD_THRESHOLD",
     "add_teos10",
     "anomalies",
+    "anomaly_summary",
     "climatology",
     "correlation",
     "decimal_year",

@@ -22,8 +22,8 @@ import math
 import numpy as np
 import pandas as pd
 
-__all__ = ["anomalies", "climatology", "correlation", "decimal_year", "mann_kendall", "monthly_series",
-           "seasonal_cycle", "trend", "trend_sentence"]
+__all__ = ["anomalies", "anomaly_summary", "climatology", "correlation", "decimal_year", "mann_kendall",
+           "monthly_series", "seasonal_cycle", "trend", "trend_sentence"]
 
 _SECONDS_PER_YEAR = 365.2425 * 86400.0
 
@@ -188,6 +188,54 @@ def anomalies(values: pd.DataFrame, climatology_df: pd.DataFrame | None = None, 
     out["climatology"] = moy.map(m["mean"]).to_numpy(np.float64)
     out["climatology_n"] = moy.map(m["n"]).fillna(0).astype(np.int64).to_numpy()
     out["anomaly"] = pd.to_numeric(out[value], errors="coerce").to_numpy(np.float64) - out["climatology"].to_numpy()
+    return out
+
+
+def anomaly_summary(values: pd.DataFrame, start, end, value: str = "value", time: str = "juld",
+                    climatology_start=None, climatology_end=None, confidence: float = 0.95) -> dict:
+    """Mean anomaly of the profiles in [``start``, ``end``] against a monthly climatology.
+
+    The climatology comes from ``values`` themselves (by default every profile *outside* the
+    period, so the period is not compared with itself; ``climatology_start``/``_end`` choose a
+    reference period instead). Each profile's anomaly is its value minus its calendar month's
+    climatological mean; the result is their mean with a t-interval.
+
+    Returns
+    -------
+    dict: ``mean_anomaly``, ``ci_low``, ``ci_high``, ``std``, ``n_profiles`` (in the period, with a
+    climatology for their month), ``n_climatology`` (profiles behind the climatology),
+    ``months_without_climatology``, ``method``, ``start``, ``end``. NaN statistics (and a
+    ``note``) when fewer than 2 profiles qualify.
+    """
+    from scipy import stats
+
+    t = _utc(values[time])
+    t0, t1 = pd.Timestamp(start, tz="UTC") if pd.Timestamp(start).tzinfo is None else pd.Timestamp(start), \
+        pd.Timestamp(end, tz="UTC") if pd.Timestamp(end).tzinfo is None else pd.Timestamp(end)
+    in_period = ((t >= t0) & (t <= t1)).to_numpy()
+    base = values.reset_index(drop=True)
+    if climatology_start is None and climatology_end is None:
+        clim = climatology(base[~in_period], value, time)
+        ref = "all other years"
+    else:
+        clim = climatology(base, value, time, climatology_start, climatology_end)
+        ref = f"{climatology_start or 'start'} to {climatology_end or 'end'}"
+    an = anomalies(base[in_period], clim, value, time)
+    ok = an["anomaly"].notna() & (an["climatology_n"] > 0)
+    a = an.loc[ok, "anomaly"].to_numpy(np.float64)
+    n = int(a.size)
+    out = {"n_profiles": n, "n_climatology": int(clim["n"].sum()),
+           "months_without_climatology": sorted(set(_utc(an.loc[~ok, time]).dt.month.tolist())),
+           "start": t0, "end": t1, "confidence": confidence,
+           "method": f"profile values minus the monthly climatology of {ref} (same database, same QC mode); "
+                     f"mean with {confidence:.0%} t-interval"}
+    if n < 2:
+        out.update(mean_anomaly=float(a.mean()) if n else float("nan"), ci_low=float("nan"), ci_high=float("nan"),
+                   std=float("nan"), note=f"not enough profiles with a climatology ({n})")
+        return out
+    m, sd = float(a.mean()), float(a.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
+    out.update(mean_anomaly=m, ci_low=m - half, ci_high=m + half, std=sd)
     return out
 
 

@@ -158,7 +158,7 @@ def test_export_cli_float_to_netcdf_and_csv(clean_db, tmp_path):
     _ingest(SAMPLE / "5900865_prof.nc", "original")
     nc = tmp_path / "f.nc"
     p = subprocess.run([sys.executable, "-m", "floatchat_core.cli", "export", "--float", "5900865", "--out", str(nc)],
-                       capture_output=True, text=True, timeout=300, env=dict(os.environ))
+                       capture_output=True, text=True, timeout=300, env=dict(os.environ), check=False)
     assert p.returncode == 0, p.stderr
     assert "5900865" in p.stdout
     prof, _ = _levels("5900865")
@@ -166,11 +166,12 @@ def test_export_cli_float_to_netcdf_and_csv(clean_db, tmp_path):
         assert ds.dimensions["N_PROF"].size == len(prof)
     csv = tmp_path / "f.csv"
     p = subprocess.run([sys.executable, "-m", "floatchat_core.cli", "export", "--float", "5900865", "--out", str(csv),
-                        "--mode", "standard", "--parameter", "TEMP"], capture_output=True, text=True, timeout=300)
+                        "--mode", "standard", "--parameter", "TEMP"], capture_output=True, text=True, timeout=300,
+                       check=False)
     assert p.returncode == 0, p.stderr
     back = pd.read_csv(csv, comment="#")
     assert {"temp", "temp_qc", "temp_mode", "pres"} <= set(back.columns) and "psal" not in back.columns
     assert back["platform_number"].astype(str).unique().tolist() == ["5900865"]
     bad = subprocess.run([sys.executable, "-m", "floatchat_core.cli", "export", "--out", str(csv)],
-                         capture_output=True, text=True, timeout=300)
+                         capture_output=True, text=True, timeout=300, check=False)
     assert bad.returncode == 2 and "--float" in bad.stderr

@@ -103,3 +103,16 @@ def test_correlation():
     assert r["n"] == 500 and r["pearson_r"] > 0.99 and r["spearman_rho"] > 0.99
     assert abs(correlation(df, "a", "c")["pearson_r"]) < 0.15
     assert np.isnan(correlation(df.iloc[:2], "a", "b")["pearson_r"])
+
+
+def test_anomaly_summary_of_a_warm_year():
+    from floatchat_core.analytics import anomaly_summary
+
+    df = _profiles(years=6, slope_per_year=0.0, amp=2.0, noise=0.05)
+    df.loc[df.juld.dt.year == 2019, "value"] += 0.3
+    r = anomaly_summary(df, "2019-01-01", "2019-12-31T23:59:59")
+    assert r["n_profiles"] == 72 and r["n_climatology"] == 360
+    assert r["ci_low"] < 0.3 < r["ci_high"] and r["mean_anomaly"] == pytest.approx(0.3, abs=0.02)
+    assert "monthly climatology of all other years" in r["method"]
+    none = anomaly_summary(df, "2030-01-01", "2030-12-31")
+    assert none["n_profiles"] == 0 and "not enough" in none["note"]
