@@ -206,7 +206,8 @@ def cmd_serve(args) -> int:
     from .serve import serve
 
     return serve(port=args.port, address=args.address, show=getattr(args, "show", False),
-                 admin=getattr(args, "admin", False))
+                 admin=getattr(args, "admin", False), auth_file=getattr(args, "auth", None),
+                 processes=getattr(args, "processes", None))
 
 
 # ----------------------------------------------------------------------------- health / export
@@ -309,6 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
         a.add_argument("--address", default="127.0.0.1")
         a.add_argument("--show", action="store_true", help="open a browser")
         a.add_argument("--admin", action="store_true", help="also serve the admin app")
+        a.add_argument("--auth", default=None, metavar="CREDENTIALS_JSON",
+                       help="basic-auth login with roles (admin app for admins only); default FLOATCHAT_AUTH_FILE")
+        a.add_argument("--processes", type=int, default=None, help="panel serve --num-procs (0: one per core)")
         if name == "demo":
             a.add_argument("--no-serve", action="store_true", help="stop after ingesting the sample")
         a.set_defaults(func=cmd_demo if name == "demo" else cmd_serve)

@@ -1,40 +1,195 @@
-"""``floatchat serve``: ``panel serve`` of the workbench apps with the project's settings."""
+"""``floatchat serve``: ``panel serve`` of the workbench apps with the project's settings.
+
+Authentication: ``--auth credentials.json`` (or ``FLOATCHAT_AUTH_FILE``) turns on Panel's basic
+auth; the roles in the same file decide who may open ``/admin`` (an authorization callback
+installed by ``workbench/server_setup.py``) and every admin action checks the role again on
+the server. ``FLOATCHAT_OAUTH_PROVIDER`` uses a Panel OAuth provider instead (key and secret from
+``PANEL_OAUTH_KEY`` / ``PANEL_OAUTH_SECRET``). Secrets travel in the child's environment, never on
+its command line, and are never logged.
+
+This module only builds a command line; it does not import panel.
+"""
 from __future__ import annotations
 
+import json
+import logging
 import os
+import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from .config import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+ROLES = ("viewer", "admin")
+
+
+def load_credentials(path: str | Path) -> dict[str, dict[str, str]]:
+    """Read a credentials file → ``{"users": {name: password}, "roles": {name: role}}``.
+
+    Raises ``ValueError`` naming the problem (never the passwords).
+    """
+    path = Path(path)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"credentials file {path} not found") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"credentials file {path} is not valid JSON (line {exc.lineno})") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"credentials file {path} must hold a JSON object")
+    users_raw = raw.get("users", raw if "roles" not in raw else {})
+    users: dict[str, str] = {}
+    roles: dict[str, str] = {}
+    for name, v in users_raw.items():
+        if isinstance(v, dict):
+            if not isinstance(v.get("password"), str) or not v["password"]:
+                raise ValueError(f"user {name!r} in {path} has no password")
+            users[str(name)] = v["password"]
+            if v.get("role"):
+                roles[str(name)] = str(v["role"])
+        elif isinstance(v, str) and v:
+            users[str(name)] = v
+        else:
+            raise ValueError(f"user {name!r} in {path}: the password must be a non-empty string")
+    for name, role in (raw.get("roles") or {}).items():
+        roles[str(name)] = str(role)
+    bad = {u: r for u, r in roles.items() if r not in ROLES}
+    if bad:
+        raise ValueError(f"unknown role(s) {sorted(set(bad.values()))} in {path}; allowed: {list(ROLES)}")
+    if not users:
+        raise ValueError(f"credentials file {path} defines no users")
+    return {"users": users, "roles": roles}
+
+
+def _workbench_dir() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("workbench")
+    if spec is None or not spec.origin:
+        raise ModuleNotFoundError("the workbench package is not installed (pip install -e .)")
+    return Path(spec.origin).parent
 
 
 def app_paths(admin: bool = False) -> list[Path]:
     """The Panel app scripts shipped inside the ``workbench`` package."""
-    import workbench
-
-    root = Path(workbench.__file__).parent / "apps"
+    root = _workbench_dir() / "apps"
     names = ["dashboard.py"] + (["admin.py"] if admin else [])
     return [root / n for n in names]
 
 
+@dataclass
+class ServeCommand:
+    """A ``panel serve`` invocation: argv, the extra environment (secrets) and temp files to remove."""
+
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    cleanup: list[Path] = field(default_factory=list)
+
+    def remove_temp_files(self) -> None:
+        for p in self.cleanup:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _basic_auth_file(auth_file: Path) -> Path:
+    """Panel's basic-auth JSON ({user: password}) in a private temporary folder (mode 0600).
+
+    Panel lower-cases the path it is given, so the folder name is lower case.
+    """
+    users = load_credentials(auth_file)["users"]
+    folder = Path(tempfile.mkdtemp(prefix="floatchat-auth-", dir="/tmp" if os.path.isdir("/tmp") else None))
+    path = folder / "users.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(users, f)
+    if str(path) != str(path).lower():
+        raise RuntimeError(f"temporary folder {folder} is not lower case; set TMPDIR to a lower-case path")
+    return folder
+
+
 def serve_command(port: int = 5006, address: str = "127.0.0.1", admin: bool = False, show: bool = False,
-                  extra: list[str] | None = None) -> list[str]:
-    max_upload = int(os.environ.get("FLOATCHAT_MAX_UPLOAD_BYTES", str(2 * 1024**3)))
-    cmd = [sys.executable, "-m", "panel", "serve", *map(str, app_paths(admin)),
+                  auth_file: str | Path | None = None, processes: int | None = None,
+                  extra: list[str] | None = None, settings: Settings | None = None) -> ServeCommand:
+    """Build the ``panel serve`` command for the dashboard (and the admin app).
+
+    Parameters
+    ----------
+    port, address
+        Where to listen (``address`` 0.0.0.0 for all interfaces).
+    admin
+        Also serve ``/admin`` (always served when authentication is on).
+    auth_file
+        Credentials JSON (see :mod:`workbench.auth`); default ``FLOATCHAT_AUTH_FILE``.
+    processes
+        ``--num-procs`` (default ``FLOATCHAT_SERVE_PROCESSES``; 0 = one per core).
+    """
+    settings = settings or get_settings()
+    auth_file = Path(auth_file).expanduser() if auth_file else settings.auth_file
+    env: dict[str, str] = {}
+    cleanup: list[Path] = []
+    authenticated = bool(auth_file or settings.oauth_provider)
+    apps = app_paths(admin or authenticated)
+    origins = {f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"}
+    cmd = [sys.executable, "-m", "panel", "serve", *map(str, apps),
            "--address", address, "--port", str(port),
-           "--allow-websocket-origin", f"{address}:{port}",
-           "--allow-websocket-origin", f"localhost:{port}",
-           "--websocket-max-message-size", str(max_upload),
-           "--index", "dashboard"]
+           *[a for o in sorted(origins) for a in ("--allow-websocket-origin", o)],
+           "--websocket-max-message-size", str(min(settings.max_file_bytes + 1024**2, 2**31 - 1)),
+           "--index", "dashboard",
+           "--setup", str(_workbench_dir() / "server_setup.py"),
+           "--num-procs", str(settings.serve_processes if processes is None else processes),
+           "--check-unused-sessions", "5000", "--unused-session-lifetime", "60000"]
+    if settings.serve_threads:
+        cmd += ["--num-threads", str(settings.serve_threads)]
+    if authenticated:
+        env["PANEL_COOKIE_SECRET"] = (settings.cookie_secret.get_secret_value() if settings.cookie_secret
+                                      else secrets.token_urlsafe(32))
+    if auth_file:
+        folder = _basic_auth_file(auth_file)
+        cleanup.append(folder)
+        cmd += ["--basic-auth", str(folder / "users.json")]
+        env["FLOATCHAT_AUTH_FILE"] = str(Path(auth_file).resolve())
+    elif settings.oauth_provider:
+        cmd += ["--oauth-provider", settings.oauth_provider]
     if show:
         cmd.append("--show")
-    return cmd + (extra or [])
+    return ServeCommand(cmd + (extra or []), env, cleanup)
 
 
-def serve(port: int = 5006, address: str = "127.0.0.1", admin: bool = False, show: bool = False) -> int:
+def serve(port: int = 5006, address: str = "127.0.0.1", admin: bool = False, show: bool = False,
+          auth_file: str | Path | None = None, processes: int | None = None) -> int:
     """Run ``panel serve`` in the foreground until interrupted."""
-    cmd = serve_command(port, address, admin, show)
-    print(f"serving FloatChat on http://{address}:{port}/dashboard  (Ctrl+C to stop)", flush=True)
+    sc = serve_command(port, address, admin, show, auth_file=auth_file, processes=processes)
+    env = dict(os.environ, **sc.env)
+    note = " (login required)" if sc.env.get("PANEL_COOKIE_SECRET") else ""
+    print(f"serving FloatChat on http://{address}:{port}/dashboard{note}  (Ctrl+C to stop)", flush=True)
+    import signal
+
+    proc = subprocess.Popen(sc.argv, env=env)
+
+    def forward(signum, frame):   # stopping `floatchat serve` stops panel serve (no orphans)
+        if proc.poll() is None:
+            proc.send_signal(signum)
+
+    old = {s: signal.signal(s, forward) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        return subprocess.call(cmd)
-    except KeyboardInterrupt:
-        return 0
+        while True:
+            try:
+                return proc.wait()
+            except KeyboardInterrupt:
+                continue
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        sc.remove_temp_files()

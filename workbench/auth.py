@@ -15,60 +15,20 @@ False
 """
 from __future__ import annotations
 
-import json
 import logging
-from pathlib import Path
 from typing import Any
 
 from floatchat_core.config import Settings, get_settings
+from floatchat_core.serve import ROLES, load_credentials
 
 log = logging.getLogger(__name__)
 
-ROLES = ("viewer", "admin")
 #: URL paths (app names) only admins may open.
 ADMIN_PATHS = ("/admin",)
 
 
 class AuthorizationError(PermissionError):
     """The current user may not do this (an admin action by a viewer, or no login)."""
-
-
-def load_credentials(path: str | Path) -> dict[str, dict[str, str]]:
-    """Read a credentials file → ``{"users": {name: password}, "roles": {name: role}}``.
-
-    Raises ``ValueError`` naming the problem (never the passwords).
-    """
-    path = Path(path)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"credentials file {path} not found") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"credentials file {path} is not valid JSON (line {exc.lineno})") from None
-    if not isinstance(raw, dict):
-        raise ValueError(f"credentials file {path} must hold a JSON object")
-    users_raw = raw.get("users", raw if "roles" not in raw else {})
-    users: dict[str, str] = {}
-    roles: dict[str, str] = {}
-    for name, v in users_raw.items():
-        if isinstance(v, dict):
-            if not isinstance(v.get("password"), str) or not v["password"]:
-                raise ValueError(f"user {name!r} in {path} has no password")
-            users[str(name)] = v["password"]
-            if v.get("role"):
-                roles[str(name)] = str(v["role"])
-        elif isinstance(v, str) and v:
-            users[str(name)] = v
-        else:
-            raise ValueError(f"user {name!r} in {path}: the password must be a non-empty string")
-    for name, role in (raw.get("roles") or {}).items():
-        roles[str(name)] = str(role)
-    bad = {u: r for u, r in roles.items() if r not in ROLES}
-    if bad:
-        raise ValueError(f"unknown role(s) {sorted(set(bad.values()))} in {path}; allowed: {list(ROLES)}")
-    if not users:
-        raise ValueError(f"credentials file {path} defines no users")
-    return {"users": users, "roles": roles}
 
 
 def role_mapping(settings: Settings | None = None) -> dict[str, str]:

@@ -84,8 +84,11 @@ class FloatMap(pn.viewable.Viewer):
         self._traj_pipe = hv.streams.Pipe(data=EMPTY_TRAJ)
         self._hl_pipe = hv.streams.Pipe(data=EMPTY_POSITIONS)
         points = hv.DynamicMap(lambda data: plots.position_points(data), streams=[self._pos_pipe])
-        self._raster = plots.rasterize_positions(points).opts(tools=["hover", "tap", "box_select"],
-                                                              active_tools=["wheel_zoom"])
+        from holoviews.operation.datashader import dynspread
+
+        # dynspread grows isolated pixels so a few floats stay visible on a world map
+        self._raster = dynspread(plots.rasterize_positions(points), threshold=0.8, max_px=3).opts(
+            tools=["hover", "tap", "box_select"], active_tools=["wheel_zoom"])
         self._tap = hv.streams.Tap(source=self._raster, x=None, y=None)
         self._tap.add_subscriber(self._on_tap)
         self._bounds = hv.streams.BoundsXY(source=self._raster, bounds=None)
@@ -102,8 +105,12 @@ class FloatMap(pn.viewable.Viewer):
     def filters(self) -> dict[str, Any]:
         """The DAL filters of the current widget state (only those set)."""
         f: dict[str, Any] = {}
-        if self.time_range and any(v is not None for v in self.time_range):
-            f["time_start"], f["time_end"] = self.time_range
+        if self.time_range:
+            t0, t1 = self.time_range
+            if t0 is not None:
+                f["time_start"] = t0
+            if t1 is not None:
+                f["time_end"] = t1
         if self.parameter:
             f["parameters"] = [self.parameter.upper()]
         if self.float_type:
@@ -203,19 +210,28 @@ class FloatMap(pn.viewable.Viewer):
     # ------------------------------------------------------------------ view
     def controls(self) -> pn.Column:
         """Filter widgets bound to the params."""
-        time = pn.widgets.DatetimeRangeInput(name="Time range (UTC)", value=None, format="%Y-%m-%d")
-        time.param.watch(lambda e: setattr(self, "time_range", e.new if e.new and all(e.new) else None), "value")
+        start = pn.widgets.DatePicker(name="From (UTC)")
+        end = pn.widgets.DatePicker(name="To (UTC)")
+
+        def _time(_):
+            rng = (start.value, end.value)
+            self.time_range = rng if any(v is not None for v in rng) else None
+        start.param.watch(_time, "value")
+        end.param.watch(_time, "value")
         param_w = pn.widgets.TextInput(name="Parameter (e.g. DOXY)", placeholder="any")
         param_w.param.watch(lambda e: setattr(self, "parameter", e.new.strip() or None), "value")
         region = pn.widgets.TextInput(name="Region (e.g. Arabian Sea)", placeholder="anywhere")
         region.param.watch(lambda e: setattr(self, "region", e.new.strip() or None), "value")
+        ftype = pn.widgets.Select(name="Float type", options={"any": "", "core": "core", "BGC": "bgc", "deep": "deep"},
+                                  value=self.float_type or "")
+        ftype.param.watch(lambda e: setattr(self, "float_type", e.new or None), "value")
         clear = pn.widgets.Button(name="Clear box / selection")
         clear.on_click(lambda e: self.clear())
         return pn.Column(
             pn.widgets.Checkbox.from_param(self.param.latest_only, name="Latest positions only"),
-            pn.widgets.Select.from_param(self.param.float_type, name="Float type"),
+            ftype,
             pn.widgets.Select.from_param(self.param.qc_mode, name="QC mode"),
-            time, param_w, region, clear, width=260)
+            pn.Row(start, end), param_w, region, clear, width=260)
 
     def __panel__(self):
         return pn.Column(self._status, pn.pane.HoloViews(self._plot, sizing_mode="stretch_width",

@@ -86,11 +86,28 @@ def _holoviews():
     return hv
 
 
-def coastlines(scale: str = "50m"):
-    """Natural Earth coastlines as a HoloViews ``Path`` (grey, thin)."""
+def clip_lines(x: np.ndarray, y: np.ndarray, bbox: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the vertices inside ``bbox`` (west, south, east, north; degrees), NaN-separated.
+
+    Regional plots then ship a few thousand vertices to the browser instead of 60,000.
+    """
+    w, s, e, n = bbox
+    inside = (x >= w) & (x <= e) & (y >= s) & (y <= n)
+    xs, ys = np.where(inside, x, np.nan), np.where(inside, y, np.nan)
+    nan = np.isnan(xs)
+    keep = ~nan | np.concatenate([[False], ~nan[:-1]])      # one NaN after each kept run
+    return xs[keep], ys[keep]
+
+
+def coastlines(scale: str = "50m", bbox: tuple[float, float, float, float] | None = None):
+    """Natural Earth coastlines as a HoloViews ``Path`` (grey, thin), clipped to ``bbox`` if given."""
     hv = _holoviews()
 
     x, y = coastline_paths(scale)
+    if bbox is not None:
+        w, s, e, n = bbox
+        m = max(e - w, n - s) * 0.1 + 1.0
+        x, y = clip_lines(x, y, (w - m, s - m, e + m, n + m))
     return hv.Path(pd.DataFrame({"longitude": x, "latitude": y}), ["longitude", "latitude"]).opts(
         color="#555555", line_width=0.6)
 
@@ -129,6 +146,15 @@ def bbox_minimap_svg(bbox: tuple[float, float, float, float] | None, width: int 
 def _map_opts(el, width, height, title, xlim=(-180, 180), ylim=(-90, 90)):
     return el.opts(width=width, height=height, title=title, xlim=xlim, ylim=ylim,
                    xlabel="longitude (°E)", ylabel="latitude (°N)")
+
+
+def _extent(df: pd.DataFrame, pad: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(xlim, ylim) around the positions of ``df`` with ``pad`` degrees, within the world."""
+    if df.empty:
+        return (-180.0, 180.0), (-90.0, 90.0)
+    lon, lat = df["longitude"], df["latitude"]
+    return ((max(-180.0, float(lon.min()) - pad), min(180.0, float(lon.max()) + pad)),
+            (max(-90.0, float(lat.min()) - pad), min(90.0, float(lat.max()) + pad)))
 
 
 def position_points(df: pd.DataFrame):
@@ -194,13 +220,9 @@ def value_map(df: pd.DataFrame, value: str = "value", *, width: int = 900, heigh
         el = rasterize(pts, aggregator=ds.mean(value)).opts(cmap=cmap, colorbar=True, tools=["hover"])
     else:
         el = pts.opts(color=value, cmap=cmap, colorbar=True, size=6, tools=["hover"], line_color=None)
-    lon, lat = sub["longitude"], sub["latitude"]
-    xlim, ylim = (-180, 180), (-90, 90)
-    if len(sub):
-        pad = 5.0
-        xlim = (max(-180, float(lon.min()) - pad), min(180, float(lon.max()) + pad))
-        ylim = (max(-90, float(lat.min()) - pad), min(90, float(lat.max()) + pad))
-    return _map_opts(el * coastlines(), width, height, title or label(value), xlim, ylim)
+    xlim, ylim = _extent(sub, 5.0)
+    return _map_opts(el * coastlines(bbox=(xlim[0], ylim[0], xlim[1], ylim[1])), width, height,
+                     title or label(value), xlim, ylim)
 
 
 # ----------------------------------------------------------------------------- profiles
@@ -384,20 +406,15 @@ def render_answer(answer, *, width: int = 760, height: int = 420):
         if len(sub) > RASTERIZE_ABOVE:
             return position_map(sub, width=width, height=height, title=title or "positions")
         pts = highlight_points(sub, color="#1565c0").opts(fill_alpha=0.5, fill_color="#1565c0")
-        el = pts * coastlines()
-        pad = 5.0
-        xlim = (max(-180, sub["longitude"].min() - pad), min(180, sub["longitude"].max() + pad)) if len(sub) else (-180, 180)
-        ylim = (max(-90, sub["latitude"].min() - pad), min(90, sub["latitude"].max() + pad)) if len(sub) else (-90, 90)
+        xlim, ylim = _extent(sub, 5.0)
+        el = pts * coastlines(bbox=(xlim[0], ylim[0], xlim[1], ylim[1]))
         return _map_opts(el, width, height, title or f"{len(sub):,} positions", xlim, ylim)
     if kind == "depth_slice":
         return value_map(frame, y or "value", width=width, height=height, title=title)
     if kind == "trajectory":
-        t = trajectory_plot(frame) * coastlines()
-        lon, lat = frame["longitude"], frame["latitude"]
-        pad = 3.0
-        return _map_opts(t, width, height, title or "trajectory",
-                         (max(-180, lon.min() - pad), min(180, lon.max() + pad)),
-                         (max(-90, lat.min() - pad), min(90, lat.max() + pad)))
+        xlim, ylim = _extent(frame.dropna(subset=["longitude", "latitude"]), 3.0)
+        t = trajectory_plot(frame) * coastlines(bbox=(xlim[0], ylim[0], xlim[1], ylim[1]))
+        return _map_opts(t, width, height, title or "trajectory", xlim, ylim)
     if kind == "profiles":
         param = x if x and x in frame else (level_parameters(frame) or ["temp"])[0]
         return profile_plot(frame, param, width=min(width, 520), height=height, title=title or None,

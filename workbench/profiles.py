@@ -25,7 +25,7 @@ class ProfileView(pn.viewable.Viewer):
     """One or many profiles: a parameter against pressure (dbar, increasing downward).
 
     Give ``profile_ids`` (DAL profile ids) or a ``platform_number`` (its ``n_latest`` profiles).
-    ``values="raw"``/``"adjusted"`` and ``show_qc`` read the expert-mode levels (raw and
+    ``value_kind="raw"``/``"adjusted"`` and ``show_qc`` read the expert-mode levels (raw and
     adjusted values with their QC flags); ``"chosen"`` shows what the QC mode selects.
 
     >>> ProfileView(profile_ids=[1, 2], mode="research", parameter="psal")   # doctest: +SKIP
@@ -39,7 +39,7 @@ class ProfileView(pn.viewable.Viewer):
                                doc="Lower-case Argo parameter column (temp °C, psal PSU, doxy µmol/kg…).")
     mode = param.Selector(default="standard", objects=["research", "standard", "expert"],
                           doc="QC mode of the DAL (research: delayed-mode adjusted QC 1 only).")
-    values = param.Selector(default="chosen", objects=["chosen", "raw", "adjusted"],
+    value_kind = param.Selector(default="chosen", objects=["chosen", "raw", "adjusted"],
                             doc="Values drawn: the mode's choice, or raw / adjusted (expert levels).")
     show_qc = param.Boolean(default=False, doc="Colour levels by their QC flag (expert view).")
     levels = param.DataFrame(default=None, allow_None=True, doc="The profile_levels frame drawn.")
@@ -58,7 +58,7 @@ class ProfileView(pn.viewable.Viewer):
 
     def fetch_mode(self) -> str:
         """The DAL mode the current view needs (raw/adjusted/QC flags need expert levels)."""
-        return "expert" if self.values != "chosen" or (self.show_qc and self.mode == "expert") else self.mode
+        return "expert" if self.value_kind != "chosen" or (self.show_qc and self.mode == "expert") else self.mode
 
     @param.depends("platform_number", "n_latest", watch=True)
     def _update_float(self) -> None:
@@ -74,7 +74,7 @@ class ProfileView(pn.viewable.Viewer):
             return
         self.profile_ids = [int(i) for i in prof["profile_id"]]
 
-    @param.depends("profile_ids", "mode", "values", "show_qc", watch=True)
+    @param.depends("profile_ids", "mode", "value_kind", "show_qc", watch=True)
     def _update_levels(self) -> None:
         from floatchat_core.db import dal
 
@@ -97,7 +97,7 @@ class ProfileView(pn.viewable.Viewer):
         if self.parameter not in params:
             self.parameter = params[0]
 
-    @param.depends("levels", "parameter", "show_qc", watch=True)
+    @param.depends("levels", "parameter", "value_kind", "show_qc", watch=True)
     def _update_plot(self) -> None:
         df = self.levels
         if df is None or df.empty:
@@ -106,13 +106,13 @@ class ProfileView(pn.viewable.Viewer):
                 self.status = "Select a float on the map (or ask a question) to see its profiles."
             return
         try:
-            self._pane.object = plots.profile_plot(df, self.parameter, values=self.values,
+            self._pane.object = plots.profile_plot(df, self.parameter, values=self.value_kind,
                                                    show_qc=self.show_qc)
         except KeyError as exc:
             self.status = f"⚠️ {exc.args[0]}"
             return
         n = df["profile_id"].nunique() if "profile_id" in df else 1
-        self.status = f"{n} profile(s), mode **{self.fetch_mode()}**, {self.values} values"
+        self.status = f"{n} profile(s), mode **{self.fetch_mode()}**, {self.value_kind} values"
 
     @param.depends("status", watch=True)
     def _update_status(self) -> None:
@@ -121,7 +121,7 @@ class ProfileView(pn.viewable.Viewer):
     def controls(self) -> pn.Row:
         return pn.Row(pn.widgets.Select.from_param(self.param.parameter, name="Parameter", width=130),
                       pn.widgets.Select.from_param(self.param.mode, name="QC mode", width=120),
-                      pn.widgets.RadioButtonGroup.from_param(self.param.values, width=220),
+                      pn.widgets.RadioButtonGroup.from_param(self.param.value_kind, width=220),
                       pn.widgets.Checkbox.from_param(self.param.show_qc, name="QC flags", width=90))
 
     def __panel__(self):

@@ -124,7 +124,7 @@ def test_profile_view_raw_vs_adjusted_uses_expert_levels(sample_db):
 
     view = ProfileView(platform_number="2902269", n_latest=2)
     assert view.fetch_mode() == "standard"
-    view.values = "raw"
+    view.value_kind = "raw"
     assert view.fetch_mode() == "expert"
     assert {"temp_raw", "temp_adjusted", "temp_raw_qc"} <= set(view.levels.columns)
     raw = _elements(view._pane.object, hv.Curve)[0].dframe()
@@ -198,3 +198,21 @@ def test_empty_database_gives_clear_messages(clean_db):
     assert "No datasets yet" in DatasetCards().status
     assert "Select a float" in ProfileView().status
     assert isinstance(fmap.positions, pd.DataFrame)
+
+
+def test_every_component_renders_to_bokeh(sample_db):
+    """What ``panel serve`` does per session: build each component's Bokeh model tree."""
+    from bokeh.document import Document
+
+    from workbench.admin import JobMonitor, UploadPanel
+    from workbench.cards import DatasetCards
+    from workbench.chat import ChatPane
+    from workbench.floatmap import FloatMap
+    from workbench.profiles import ProfileView, TSDiagram
+    import panel as pn
+
+    fmap = FloatMap()
+    for comp in (fmap, fmap.controls(), ProfileView(platform_number="2902269"), TSDiagram(), DatasetCards(),
+                 ChatPane(), JobMonitor(), UploadPanel()):
+        root = pn.panel(comp).get_root(Document())
+        assert root is not None

@@ -1,28 +1,82 @@
-"""The FloatChat dashboard (read-only): datasets and the float map.
+"""The FloatChat dashboard (read-only): chat, float map, profiles, T-S diagram, dataset cards.
 
-Served by ``floatchat serve`` / ``make demo`` as ``/dashboard``.
+Served by ``floatchat serve`` / ``make demo`` as ``/dashboard``. One set of components per
+browser session (Panel runs this script per session), so chat context is per session.
 """
+import logging
+
 import panel as pn
 
-from floatchat_core.db import dal
-from workbench.plots import position_map
+from workbench.cards import DatasetCards
+from workbench.chat import ChatPane, answer_positions
+from workbench.floatmap import FloatMap
+from workbench.profiles import ProfileView, TSDiagram, levels_of
 
-pn.extension("tabulator", sizing_mode="stretch_width")
+log = logging.getLogger("workbench.apps.dashboard")
 
-datasets = dal.list_datasets()
-positions = dal.profile_positions()
-latest = dal.latest_positions()
+pn.extension("tabulator", sizing_mode="stretch_width", notifications=False)
 
-summary = pn.pane.Markdown(
-    f"### {len(datasets)} dataset(s) · {int(datasets['n_profiles'].sum()) if len(datasets) else 0:,} profiles · "
-    f"{len(latest):,} floats")
-table = pn.widgets.Tabulator(
-    datasets[["name", "n_profiles", "n_floats", "time_start", "time_end", "parameters", "summary"]]
-    if len(datasets) else datasets, disabled=True, height=260, name="Datasets", show_index=False)
-floats = pn.widgets.Tabulator(latest, disabled=True, height=300, show_index=False, name="Latest positions")
 
+def _summary() -> str:
+    from floatchat_core.db import dal
+
+    try:
+        ds = dal.list_datasets()
+        latest = dal.latest_positions()
+    except Exception as exc:   # the page still renders and says why
+        log.warning("dashboard.summary_failed error=%s", exc)
+        return f"⚠️ The database cannot be read: {exc}"
+    if ds.empty:
+        return ("### The database is empty\nIngest Argo files with `floatchat ingest PATH`, the admin upload, or "
+                "`make demo` (the bundled sample), then reload this page.")
+    return (f"### {len(ds)} dataset(s) · {int(ds['n_profiles'].sum()):,} profiles · {len(latest):,} floats")
+
+
+fmap = FloatMap(height=460)
+profiles = ProfileView()
+ts = TSDiagram()
+cards = DatasetCards()
+chat = ChatPane()
+
+
+def _on_float(event):
+    if event.new:
+        profiles.platform_number = event.new
+
+
+def _on_levels(event):
+    ts.levels = event.new
+
+
+def _on_answer(event):
+    answer = event.new
+    pos = answer_positions(answer)
+    fmap.highlight = pos
+    frame = getattr(answer, "frame", None)
+    if frame is None or frame.empty:
+        return
+    if levels_of(frame):
+        profiles.levels = frame
+        if {"temp", "psal"} <= set(frame.columns):
+            ts.levels = frame
+    elif "profile_id" in frame:
+        profiles.profile_ids = [int(i) for i in frame["profile_id"].drop_duplicates().head(20)]
+
+
+fmap.param.watch(_on_float, "selected_float")
+profiles.param.watch(_on_levels, "levels")
+chat.param.watch(_on_answer, "answer")
+
+tabs = pn.Tabs(("Map", fmap), ("Profiles", profiles), ("T–S", ts), ("Datasets", cards), dynamic=False,
+               sizing_mode="stretch_width")
+main = pn.Row(pn.Column(chat, min_width=420, max_width=640, sizing_mode="stretch_width"), tabs,
+              sizing_mode="stretch_width")
 template = pn.template.BootstrapTemplate(
     title="FloatChat Workbench",
-    main=[summary, pn.pane.HoloViews(position_map(positions), height=500), pn.Tabs(table, floats)],
+    sidebar=[pn.pane.Markdown("#### Map filters"), fmap.controls(),
+             pn.pane.Markdown("<small>Positions: Argo GDAC via the local database. Coastlines: Natural Earth."
+                              "</small>")],
+    main=[pn.pane.Markdown(_summary()), main],
+    sidebar_width=290,
 )
 template.servable()

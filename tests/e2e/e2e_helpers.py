@@ -1,0 +1,113 @@
+"""Browser-test helpers (imported by the e2e tests): a real ``floatchat serve`` (``panel serve``) on 127.0.0.1 and Debian's
+headless Chromium through Playwright (no browser download)."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def chromium_path() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.fail("Chromium not found: run scripts/setup-system.sh (installs Debian's chromium)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A ``floatchat serve`` child process; ``url(app)`` gives an app's address."""
+
+    def __init__(self, *args: str, env: dict | None = None, app: str = "dashboard", timeout: float = 90):
+        self.port = free_port()
+        self.log_path = ARTIFACTS / f"serve-{self.port}.log"
+        ARTIFACTS.mkdir(exist_ok=True)
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([sys.executable, "-m", "floatchat_core.cli", "serve", "--port", str(self.port),
+                                      *args], env=dict(os.environ, **(env or {})), stdout=self._log,
+                                     stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + timeout
+        probe = f"http://127.0.0.1:{self.port}/login" if "--auth" in args else self.url(app)
+        while True:
+            try:
+                with urllib.request.urlopen(probe, timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"floatchat serve did not come up: {self.log_path.read_text()[-3000:]}")
+            time.sleep(0.3)
+
+    def url(self, app: str = "dashboard") -> str:
+        return f"http://127.0.0.1:{self.port}/{app}"
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self._log.close()
+
+
+
+class Console:
+    """JavaScript errors of a page (page errors and console.error), ignoring none."""
+
+    def __init__(self, page):
+        self.errors: list[str] = []
+        self.failed: list[str] = []
+        page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        page.on("console", lambda m: self.errors.append(f"console.error: {m.text}") if m.type == "error" else None)
+        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def tap_lonlat_js() -> str:
+    """JS returning the page coordinates of (lon, lat) in the Bokeh figure that has a TapTool."""
+    return """([lon, lat]) => {
+      const out = [];
+      const visit = (v) => {
+        if (!v || out.length) return;
+        const m = v.model;
+        if (m && m.toolbar && m.toolbar.tools && m.toolbar.tools.some(t => t.type === 'TapTool' ||
+            (t.constructor && t.constructor.name === 'TapTool')) && v.frame) {
+          const r = v.canvas_view.el.getBoundingClientRect();
+          const x = v.frame.x_scale.compute(lon), y = v.frame.y_scale.compute(lat);
+          out.push([r.left + x, r.top + y]);
+          return;
+        }
+        const kids = v.child_views ? [...v.child_views] : [];
+        for (const k of kids) visit(k);
+      };
+      for (const v of Bokeh.index.roots ?? Object.values(Bokeh.index)) visit(v);
+      return out[0] ?? null;
+    }"""

@@ -1,0 +1,241 @@
+"""ChatPane: ask questions in plain language; each answer is text + a table + its plot, with a
+"how this was answered" card (QuerySpec, SQL, rows, QC mode, source, time), downloads and
+follow-up suggestions. Context is kept per browser session (one ``ChatSession`` per pane).
+
+>>> from workbench.chat import ChatPane
+>>> pane = ChatPane()
+>>> pane.ask("How many floats are in the Arabian Sea?")   # doctest: +SKIP
+>>> pane.answer.frame.head()                               # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import panel as pn
+import param
+
+from . import plots
+
+log = logging.getLogger(__name__)
+
+EXAMPLES = [
+    "How many floats are there?",
+    "Show the trajectory of float 2902269",
+    "Temperature profiles of float 2902269",
+    "Salinity profiles near the equator in March 2023",
+    "Show me BGC floats with oxygen",
+    "Mean temperature at 1000 dbar in the Arabian Sea",
+]
+TABLE_ROWS = 500
+# Inline SVG icons: Bokeh's named (Tabler) icons load a web font from a CDN, and we are offline.
+_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24" viewBox="0 0 24 24" fill="none" '
+        'stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">{}</svg>')
+ICONS = {"send": _SVG.format('<path d="M5 12h14"/><path d="M13 6l6 6-6 6"/>'),
+         "rerun": _SVG.format('<path d="M4 12a8 8 0 1 0 3-6.3"/><path d="M4 4v5h5"/>'),
+         "undo": _SVG.format('<path d="M9 14l-4-4 4-4"/><path d="M5 10h11a4 4 0 0 1 0 8h-1"/>'),
+         "stop": _SVG.format('<rect x="6" y="6" width="12" height="12" rx="1"/>'),
+         "clear": _SVG.format('<path d="M4 7h16"/><path d="M10 11v6"/><path d="M14 11v6"/>'
+                              '<path d="M6 7l1 12a2 2 0 0 0 2 2h6a2 2 0 0 0 2-2l1-12"/><path d="M9 7V4h6v3"/>')}
+
+
+def _jsonable(obj: Any) -> Any:
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump(mode="json", exclude_none=True)
+    return obj
+
+
+def provenance_markdown(answer: Any, elapsed_s: float | None = None) -> str:
+    """The "how this was answered" text: spec, SQL, rows, QC mode, data source, time."""
+    prov = dict(getattr(answer, "provenance", None) or {})
+    spec = _jsonable(getattr(answer, "spec", None))
+    lines = []
+    frame = getattr(answer, "frame", None)
+    rows = prov.get("rows", len(frame) if frame is not None else 0)
+    lines.append(f"- **rows**: {rows:,}" if isinstance(rows, int) else f"- **rows**: {rows}")
+    for key, name in (("qc_mode", "QC mode"), ("source", "data source"), ("datasets", "datasets")):
+        if prov.get(key) is not None:
+            v = prov[key]
+            lines.append(f"- **{name}**: {', '.join(map(str, v)) if isinstance(v, (list, tuple)) else v}")
+    if prov.get("elapsed_ms") is not None:
+        lines.append(f"- **database time**: {float(prov['elapsed_ms']):,.0f} ms")
+    if elapsed_s is not None:
+        lines.append(f"- **answered in**: {elapsed_s:,.2f} s")
+    out = "\n".join(lines)
+    if spec:
+        out += "\n\n**QuerySpec**\n```json\n" + json.dumps(spec, indent=1, default=str)[:4000] + "\n```"
+    sqls = prov.get("sql") or [q.get("sql", "") for q in prov.get("queries", [])]
+    if isinstance(sqls, str):
+        sqls = [sqls]
+    all_params = prov.get("params") or [q.get("params") for q in prov.get("queries", [])]
+    for i, sql in enumerate(sqls[:5]):
+        text = sql.get("sql") if isinstance(sql, dict) else str(sql)
+        params = sql.get("params") if isinstance(sql, dict) else (
+            all_params[i] if isinstance(all_params, list) and i < len(all_params) else None)
+        out += f"\n\n**SQL {i + 1}**\n```sql\n{text.strip()}\n```"
+        if params:
+            out += f"\nparameters: `{json.dumps(params, default=str)[:800]}`"
+    return out
+
+
+def _download(answer: Any, fmt: str) -> io.BytesIO:
+    """Bytes of the answer's frame in ``fmt`` (csv / parquet / netcdf) via the answer's exporters."""
+    suffix = {"csv": ".csv", "parquet": ".parquet", "netcdf": ".nc"}[fmt]
+    method = getattr(answer, f"to_{fmt}", None)
+    with tempfile.TemporaryDirectory(prefix="floatchat-export-") as d:
+        path = Path(d) / f"answer{suffix}"
+        if method is not None:
+            method(path)
+        elif fmt == "csv":
+            answer.frame.to_csv(path, index=False)
+        elif fmt == "parquet":
+            answer.frame.to_parquet(path, index=False)
+        else:
+            raise NotImplementedError("NetCDF export needs floatchat_core.exports")
+        return io.BytesIO(path.read_bytes())
+
+
+class ChatPane(pn.viewable.Viewer):
+    """Panel ``ChatInterface`` on the question engine (``floatchat_core.chat``).
+
+    Asking streams steps (parsing → querying → plotting), then renders the ``Answer``.
+    A new question while one runs cancels the old one (adaptive chat).
+
+    >>> pane = ChatPane(examples=["How many floats are there?"])   # doctest: +SKIP
+    """
+
+    answer = param.Parameter(default=None, doc="The latest Answer (text, frame, plot recipe, provenance).")
+    examples = param.List(default=EXAMPLES, doc="Example questions shown as chips for newcomers.")
+    asked = param.Integer(default=0, doc="Questions answered in this session.")
+    elapsed = param.Number(default=None, allow_None=True, doc="Seconds the latest answer took (server side).")
+    error = param.String(default="", doc="The latest error shown to the user (empty when none).")
+    session = param.Parameter(default=None, doc="The floatchat_core.chat.ChatSession keeping this pane's context.")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._chat = pn.chat.ChatInterface(
+            callback=self._respond, callback_user="FloatChat", adaptive=True, show_rerun=False,
+            show_undo=False, show_clear=True, sizing_mode="stretch_width", min_height=520,
+            placeholder_text="Thinking…", widgets=pn.chat.ChatAreaInput(placeholder="Ask about Argo floats…"),
+            callback_exception="verbose",
+            button_properties={k: {"icon": v} for k, v in ICONS.items()},
+            message_params={"show_reaction_icons": False, "show_copy_icon": False})
+        self._chips = pn.FlexBox(*[self._chip(q) for q in self.examples], sizing_mode="stretch_width")
+
+    def _chip(self, question: str, button_type: str = "light") -> pn.widgets.Button:
+        b = pn.widgets.Button(name=question, button_type=button_type, button_style="outline", margin=(2, 4))
+        b.on_click(lambda e: self.ask(question))
+        return b
+
+    def _session(self):
+        if self.session is None:
+            from floatchat_core.chat import ChatSession
+
+            self.session = ChatSession()
+        return self.session
+
+    def ask(self, question: str) -> None:
+        """Send ``question`` as the user (same path as typing it)."""
+        self._chat.send(question, user="You", respond=True)
+
+    # ------------------------------------------------------------------ answering
+    def _parse(self, question: str):
+        return self._session().parse(question)
+
+    async def _respond(self, contents: str, user: str, instance: pn.chat.ChatInterface):
+        question = str(contents).strip()
+        if not question:
+            return None
+        loop = asyncio.get_running_loop()
+        t0 = time.perf_counter()
+        self.error = ""
+        try:
+            with instance.add_step("Parsing the question…", title="Parsing", user="FloatChat",
+                                   avatar="🔎", collapsed=True) as step:
+                parsed = await loop.run_in_executor(None, self._parse, question)
+                step.stream(f"```json\n{json.dumps(_jsonable(parsed), indent=1, default=str)[:2000]}\n```")
+                step.success_title = f"Parsed ({type(parsed).__name__})"
+            with instance.add_step("Querying the database…", title="Querying", user="FloatChat",
+                                   avatar="🗄️", collapsed=True) as step:
+                answer = await loop.run_in_executor(None, self._session().ask, question)
+                frame = getattr(answer, "frame", None)
+                step.stream(f"{0 if frame is None else len(frame):,} rows")
+                step.success_title = f"Queried: {0 if frame is None else len(frame):,} rows"
+            with instance.add_step("Plotting…", title="Plotting", user="FloatChat", avatar="📈",
+                                   collapsed=True) as step:
+                view = await loop.run_in_executor(None, self.render, answer, time.perf_counter() - t0)
+                step.success_title = "Plotted"
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:   # a failing question is an answer, never a dead session
+            log.warning("workbench.chat_failed error=%s", exc)
+            self.error = str(exc)
+            return pn.pane.Alert(f"Sorry, this question failed: {exc}", alert_type="danger")
+        self.elapsed = time.perf_counter() - t0
+        self.answer = answer
+        self.asked += 1
+        return view
+
+    def render(self, answer: Any, elapsed_s: float | None = None) -> pn.Column:
+        """An Answer as a chat message body: text, table, plot, provenance, downloads, follow-ups."""
+        parts: list[Any] = []
+        text = getattr(answer, "text", "") or ""
+        if getattr(answer, "clarification", None):
+            text = f"{text}\n\n**{answer.clarification}**" if text else f"**{answer.clarification}**"
+        if getattr(answer, "message", None):
+            text += f"\n\n_{answer.message}_"
+        parts.append(pn.pane.Markdown(text, sizing_mode="stretch_width"))
+        frame = getattr(answer, "frame", None)
+        if frame is not None and len(frame):
+            shown = frame.head(TABLE_ROWS)
+            shown = shown[[c for c in shown.columns if not shown[c].map(type).eq(list).any()] or shown.columns]
+            note = f" (first {TABLE_ROWS:,} of {len(frame):,} rows)" if len(frame) > TABLE_ROWS else ""
+            parts.append(pn.widgets.Tabulator(shown, disabled=True, height=min(300, 40 + 28 * len(shown)),
+                                              pagination="local", page_size=50, show_index=False,
+                                              sizing_mode="stretch_width", name=f"table{note}"))
+            try:
+                plot = plots.render_answer(answer)
+            except Exception as exc:
+                log.warning("workbench.plot_failed error=%s", exc)
+                plot = None
+                parts.append(pn.pane.Markdown(f"_The plot could not be drawn: {exc}_"))
+            if plot is not None:
+                parts.append(pn.pane.HoloViews(plot, sizing_mode="stretch_width", min_height=380))
+            parts.append(self._downloads(answer))
+        parts.append(pn.Card(pn.pane.Markdown(provenance_markdown(answer, elapsed_s), sizing_mode="stretch_width"),
+                             title="How this was answered", collapsed=True, sizing_mode="stretch_width"))
+        follow = list(getattr(answer, "suggestions", None) or [])[:4]
+        if follow:
+            parts.append(pn.FlexBox(*[self._chip(q, "primary") for q in follow], sizing_mode="stretch_width"))
+        return pn.Column(*parts, sizing_mode="stretch_width")
+
+    def _downloads(self, answer: Any) -> pn.Row:
+        buttons = []
+        for fmt, label in (("csv", "CSV"), ("netcdf", "NetCDF"), ("parquet", "Parquet")):
+            if fmt == "netcdf" and getattr(answer, "to_netcdf", None) is None:
+                continue
+            suffix = {"csv": "csv", "parquet": "parquet", "netcdf": "nc"}[fmt]
+            buttons.append(pn.widgets.FileDownload(callback=lambda a=answer, f=fmt: _download(a, f),
+                                                   filename=f"floatchat-answer.{suffix}", label=f"⬇ {label}",
+                                                   button_type="light", width=110, embed=False))
+        return pn.Row(*buttons)
+
+    def __panel__(self):
+        return pn.Column(pn.pane.Markdown("**Try:**", margin=(0, 5)), self._chips, self._chat,
+                         sizing_mode="stretch_width")
+
+
+def answer_positions(answer: Any) -> pd.DataFrame | None:
+    """Positions (longitude, latitude, platform, cycle) of an answer's frame, for map highlights."""
+    frame = getattr(answer, "frame", None)
+    if frame is None or not {"longitude", "latitude"} <= set(frame.columns):
+        return None
+    cols = [c for c in ("platform_number", "cycle_number", "juld", "longitude", "latitude") if c in frame]
+    return frame[cols].drop_duplicates()
