@@ -277,17 +277,16 @@ def timeseries(run: Run) -> Answer:
     df, at = run.values(p, **run.filters(depth=False))
     if df.empty:
         return _nothing(run)
-    from .trend import monthly_series, trend
+    from ..analytics.timeseries import monthly_series, trend, trend_sentence
 
     monthly = monthly_series(df)
     unit = A.UNITS.get(p, "")
     text = (f"Monthly mean {A.param_label(p)} {at}{ex.where(s)}: {len(monthly)} months from "
             f"{A.plural(len(df), 'profile')} ({A.plural(_floats(df), 'float')}), {_span(df)}")
     tr = trend(monthly) if len(monthly) >= 6 else None
-    if tr and tr.get("slope_per_decade") is not None and np.isfinite(tr["slope_per_decade"]):
-        text += (f"; trend {tr['slope_per_decade']:+.3g} {unit}/decade (95 % CI {tr['ci_low']:+.3g} to "
-                 f"{tr['ci_high']:+.3g}, p = {tr['p_value']:.2g}, {tr['method']})")
-    elif len(monthly) < 6:
+    if tr is not None:
+        text += ". " + trend_sentence(tr, "Trend", unit).rstrip(".")
+    else:
         text += "; too few months for a trend"
     ans = Answer(text=text + f" ({s.qc_mode} QC).", frame=monthly,
                  plot={"kind": "timeseries", "x": "month", "y": "mean", "title": f"{A.param_label(p)} {at}"})
