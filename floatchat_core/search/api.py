@@ -132,6 +132,35 @@ def regions_mentioned(query: str, settings: Settings | None = None) -> list[dict
     return out
 
 
+_TYPE_WORDS = {"bgc": "bgc", "biogeochemical": "bgc", "bio argo": "bgc", "biogeochemistry": "bgc",
+               "deep": "deep", "deep argo": "deep", "core": "core"}
+_DACS = ("aoml", "bodc", "coriolis", "csio", "csiro", "incois", "jma", "kma", "kordi", "meds", "nmdis")
+_RECENT_WORDS = ("recent", "recently", "latest", "last year", "this year", "last month", "now", "currently",
+                 "newest")
+
+
+def query_facets(query: str) -> dict[str, Any]:
+    """Facets a question names in words: ``parameters`` (Argo names, via the catalogue's
+    synonyms), ``float_types``, ``dacs`` and ``recent`` (asks for recent data)."""
+    from ..argo.variables import PARAMETERS
+    from ..db.regions import normalise
+
+    text = f" {normalise(query.replace('-', ' '))} "
+    params = set()
+    for p in PARAMETERS:
+        if p.name == "PRES":
+            continue
+        names = {p.name.lower(), *p.synonyms} - {"light", "salt", "temp"}
+        if any(f" {normalise(n)} " in text for n in names):
+            params.add(p.name)
+    types = {t for w, t in _TYPE_WORDS.items() if f" {w} " in text}
+    dacs = {d for d in _DACS if f" {d} " in text}
+    wants = "dataset" if (" dataset" in text or " data set" in text) else (
+        "float" if " float" in text else None)
+    return {"parameters": sorted(params), "float_types": sorted(types), "dacs": sorted(dacs),
+            "recent": any(f" {w} " in text for w in _RECENT_WORDS), "wants": wants}
+
+
 def _limit(limit: int | None, settings: Settings) -> int:
     if limit is None:
         return settings.search_limit
@@ -203,7 +232,7 @@ def search(query: str, kind: str | None = None, limit: int | None = None, filter
     cands = hybrid_candidates(query, qvec, model, filters=flt, n_candidates=max(N_CANDIDATES, n),
                               stop_lexemes=STOP_LEXEMES, tokens=tokens, settings=settings)
     ranked = fuse(cands, region_ids=[r["id"] for r in regions], min_similarity=threshold,
-                  use_vector=qvec is not None).head(n)
+                  use_vector=qvec is not None, facets=query_facets(query)).head(n)
     hits = []
     for r in ranked.itertuples(index=False):
         hits.append({

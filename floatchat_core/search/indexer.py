@@ -111,6 +111,7 @@ def reindex(dataset_id: int | None = None, *, platform_numbers: Sequence[str] | 
     changed = searchdb.upsert_documents(docs, settings=settings)
     removed = searchdb.delete_stale_documents(settings=settings) if dataset_id is None and platform_numbers is None \
         else 0
+    searchdb.refresh_lexeme_stats(settings=settings)
     full = dataset_id is None and platform_numbers is None
     refs = None if full else list(zip(docs["kind"], docs["ref"]))
     counts = embed_pending(refs, settings=settings)
@@ -132,6 +133,7 @@ def index_datasets(dataset_ids: Sequence[int], settings: Settings | None = None)
             for k in ("documents", "changed", "embedded", "failed"):
                 totals[k] += r[k]
         totals["removed"] = searchdb.delete_stale_documents(settings=settings)
+        searchdb.refresh_lexeme_stats(settings=settings)
     except Exception as exc:               # indexing must never fail an ingestion
         log.exception("search.index_failed datasets=%s", list(dataset_ids))
         totals["error"] = f"{type(exc).__name__}: {exc}"

@@ -42,7 +42,7 @@ def designed_spec() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def background_spec(n: int = 300) -> pd.DataFrame:
+def background_spec(n: int = 200) -> pd.DataFrame:
     from floatchat_core.search.synthetic import DACS, random_floats
 
     dacs = tuple(d for d in DACS if d[0] != "bodc")

@@ -6,6 +6,9 @@
   dimension changes) and marks every document ``pending`` for re-embedding.
 * A trigger refuses an embedding whose ``model`` is not the state's model, so vectors of two
   models can never sit side by side (cosine between them would be meaningless).
+* ``search_lexemes``: document frequency of each lexeme of ``search_documents.tsv`` (rebuilt
+  by the indexer; the row with lexeme ``''`` holds the number of documents). The lexical half
+  of search ranks by inverse document frequency and leaves out lexemes most documents hold.
 * GIN on ``filters`` (structured search filters: parameters, float types, regions, DACs)
   and a B-tree on ``(kind, status)``.
 
@@ -19,6 +22,13 @@ revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
+
+
+LEXEMES_DDL = """
+CREATE TABLE IF NOT EXISTS search_lexemes (
+    lexeme text PRIMARY KEY,
+    ndoc integer NOT NULL
+)"""
 
 
 def upgrade() -> None:
@@ -50,6 +60,7 @@ END $$""")
 CREATE TRIGGER search_documents_model_check
 BEFORE INSERT OR UPDATE OF embedding, model ON search_documents
 FOR EACH ROW EXECUTE FUNCTION fc_search_model_check()""")
+    op.execute(LEXEMES_DDL)
     op.execute("CREATE INDEX search_documents_filters_gin ON search_documents USING gin (filters jsonb_path_ops)")
     op.execute("CREATE INDEX search_documents_kind_status_idx ON search_documents (kind, status)")
 
@@ -59,4 +70,5 @@ def downgrade() -> None:
     op.execute("DROP INDEX IF EXISTS search_documents_filters_gin")
     op.execute("DROP TRIGGER IF EXISTS search_documents_model_check ON search_documents")
     op.execute("DROP FUNCTION IF EXISTS fc_search_model_check()")
+    op.execute("DROP TABLE IF EXISTS search_lexemes")
     op.execute("DROP TABLE IF EXISTS search_index_state")
