@@ -5,6 +5,7 @@
     floatchat jobs [--status S] | jobs show ID | jobs retry ID
     floatchat reingest [--workers N]
     floatchat synth --profiles N [--files DIR]
+    floatchat search "QUERY" [--floats|--datasets] | floats --region R [--any-position] | reindex [--dataset ID]
     floatchat demo | serve
     floatchat health [--json] | export --out PATH [--format F] (--float WMO | --question TEXT)
     floatchat ask "QUESTION" [--json] [--rows N]
@@ -170,6 +171,28 @@ def cmd_jobs(args) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- search
+def cmd_search(args) -> int:
+    from .search.commands import run_search
+
+    kind = "float" if args.floats else "dataset" if args.datasets else None
+    return run_search(args.query, kind, args.limit, args.json,
+                      {"parameter": args.parameter, "float_type": args.float_type, "region": args.region,
+                       "time_start": args.since, "time_end": args.until})
+
+
+def cmd_floats(args) -> int:
+    from .search.commands import run_floats
+
+    return run_floats(args.region, args.parameter, args.any_position, args.limit, args.json)
+
+
+def cmd_reindex(args) -> int:
+    from .search.commands import run_reindex
+
+    return run_reindex(args.dataset)
+
+
 # ----------------------------------------------------------------------------- synth / demo
 def cmd_synth(args) -> int:
     from . import db
@@ -282,6 +305,32 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--dataset", default="synthetic")
     s.add_argument("--files", default=None, help="write Argo NetCDF files under this folder instead")
     s.set_defaults(func=cmd_synth)
+
+    q = sub.add_parser("search", help="find floats and datasets by meaning and keywords")
+    q.add_argument("query")
+    g = q.add_mutually_exclusive_group()
+    g.add_argument("--floats", action="store_true", help="floats only")
+    g.add_argument("--datasets", action="store_true", help="datasets only")
+    q.add_argument("--limit", type=int, default=None)
+    q.add_argument("--parameter", default=None, help="must have measured this (e.g. DOXY, oxygen)")
+    q.add_argument("--float-type", choices=["core", "bgc", "deep"], default=None)
+    q.add_argument("--region", default=None, help="must have visited this region")
+    q.add_argument("--since", default=None, help="data overlapping [since, until] (dates, UTC)")
+    q.add_argument("--until", default=None)
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=cmd_search)
+
+    fl = sub.add_parser("floats", help="floats in a region (latest position) or with a parameter")
+    fl.add_argument("--region", default=None)
+    fl.add_argument("--parameter", default=None)
+    fl.add_argument("--any-position", action="store_true", help="any position in the region, not the latest")
+    fl.add_argument("--limit", type=int, default=None)
+    fl.add_argument("--json", action="store_true")
+    fl.set_defaults(func=cmd_floats)
+
+    ri = sub.add_parser("reindex", help="rebuild the search index (documents + embeddings)")
+    ri.add_argument("--dataset", type=int, default=None, help="only this dataset id and its floats")
+    ri.set_defaults(func=cmd_reindex)
 
     h = sub.add_parser("health", help="status of database, Dask, embedding model, LLM and ERDDAP")
     h.add_argument("--json", action="store_true", help="the report as JSON")

@@ -141,8 +141,12 @@ class LocalProvider(EmbeddingProvider):
                 os.environ["TRANSFORMERS_OFFLINE"] = "1"
                 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
                 t0 = time.perf_counter()
+                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
                 try:
                     from sentence_transformers import SentenceTransformer
+                    from transformers.utils import logging as hf_logging
+
+                    hf_logging.disable_progress_bar()
 
                     model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
                 except ImportError as exc:
