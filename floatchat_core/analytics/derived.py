@@ -9,6 +9,7 @@
 Inputs are the DAL's ``profile_levels`` frames (``pres`` dbar, ``temp`` °C ITS-90, ``psal`` PSS-78,
 ``longitude``/``latitude`` degrees); values already QC-selected (NaN = rejected) stay NaN.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,13 +17,20 @@ import pandas as pd
 
 __all__ = ["MLD_REFERENCE_DBAR", "MLD_THRESHOLD", "add_teos10", "mixed_layer_depth"]
 
-MLD_THRESHOLD = 0.03        # kg/m³
-MLD_REFERENCE_DBAR = 10.0   # dbar
-_MAX_REF_GAP_DBAR = 10.0    # a profile starting deeper than ref + this has no reference density
+MLD_THRESHOLD = 0.03  # kg/m³
+MLD_REFERENCE_DBAR = 10.0  # dbar
+_MAX_REF_GAP_DBAR = 10.0  # a profile starting deeper than ref + this has no reference density
 
 
-def add_teos10(df: pd.DataFrame, *, psal: str = "psal", temp: str = "temp", pres: str = "pres",
-               lon: str = "longitude", lat: str = "latitude") -> pd.DataFrame:
+def add_teos10(
+    df: pd.DataFrame,
+    *,
+    psal: str = "psal",
+    temp: str = "temp",
+    pres: str = "pres",
+    lon: str = "longitude",
+    lat: str = "latitude",
+) -> pd.DataFrame:
     """Add ``SA`` (g/kg), ``CT`` (°C) and ``sigma0`` (kg/m³) columns (a copy; NaN in → NaN out).
 
     Parameters
@@ -47,8 +55,9 @@ def add_teos10(df: pd.DataFrame, *, psal: str = "psal", temp: str = "temp", pres
     return out
 
 
-def mixed_layer_depth(levels: pd.DataFrame, threshold: float = MLD_THRESHOLD,
-                      reference_pres: float = MLD_REFERENCE_DBAR) -> pd.DataFrame:
+def mixed_layer_depth(
+    levels: pd.DataFrame, threshold: float = MLD_THRESHOLD, reference_pres: float = MLD_REFERENCE_DBAR
+) -> pd.DataFrame:
     """Mixed-layer depth per profile from a density threshold (vectorised over all profiles).
 
     Parameters
@@ -70,8 +79,11 @@ def mixed_layer_depth(levels: pd.DataFrame, threshold: float = MLD_THRESHOLD,
     pid = d["profile_id"].to_numpy()
     pr = d["pres"].to_numpy(np.float64)
     sg = d["sigma0"].to_numpy(np.float64)
-    meta_cols = [c for c in ("profile_id", "platform_number", "cycle_number", "juld", "latitude", "longitude")
-                 if c in df.columns]
+    meta_cols = [
+        c
+        for c in ("profile_id", "platform_number", "cycle_number", "juld", "latitude", "longitude")
+        if c in df.columns
+    ]
     all_ids = pd.unique(df["profile_id"])
     result = pd.DataFrame({"profile_id": all_ids})
     if len(d):
@@ -86,10 +98,16 @@ def mixed_layer_depth(levels: pd.DataFrame, threshold: float = MLD_THRESHOLD,
         has_above, has_below = above >= 0, below < big
         a = np.where(has_above, above, 0)
         b = np.where(has_below, below, 0)
-        frac = np.where(has_above & has_below & (pr[b] > pr[a]),
-                        (reference_pres - pr[a]) / np.where(pr[b] > pr[a], pr[b] - pr[a], 1.0), 0.0)
-        ref = np.where(has_above & has_below, sg[a] + frac * (sg[b] - sg[a]),
-                       np.where(has_below & (pr[b] <= reference_pres + _MAX_REF_GAP_DBAR), sg[b], np.nan))
+        frac = np.where(
+            has_above & has_below & (pr[b] > pr[a]),
+            (reference_pres - pr[a]) / np.where(pr[b] > pr[a], pr[b] - pr[a], 1.0),
+            0.0,
+        )
+        ref = np.where(
+            has_above & has_below,
+            sg[a] + frac * (sg[b] - sg[a]),
+            np.where(has_below & (pr[b] <= reference_pres + _MAX_REF_GAP_DBAR), sg[b], np.nan),
+        )
         target = ref + threshold
         exceed = (pr > reference_pres) & (sg > target[group])
         first = np.minimum.reduceat(np.where(exceed, idx, big), starts)
@@ -102,8 +120,15 @@ def mixed_layer_depth(levels: pd.DataFrame, threshold: float = MLD_THRESHOLD,
             interp = pr[prev] + (target - sg[prev]) * np.where(ds != 0, dp / ds, 0.0)
         lo = np.maximum(pr[prev], reference_pres)
         mld = np.where(prev_ok, np.clip(interp, lo, pr[f]), np.where(found, pr[f], np.nan))
-        per = pd.DataFrame({"profile_id": pid[starts], "mld": mld, "sigma0_ref": ref, "mld_found": found,
-                            "n_levels": (ends - starts).astype(np.int64)})
+        per = pd.DataFrame(
+            {
+                "profile_id": pid[starts],
+                "mld": mld,
+                "sigma0_ref": ref,
+                "mld_found": found,
+                "n_levels": (ends - starts).astype(np.int64),
+            }
+        )
         result = result.merge(per, on="profile_id", how="left")
     else:
         result = result.assign(mld=np.nan, sigma0_ref=np.nan, mld_found=False, n_levels=0)

@@ -15,6 +15,7 @@ reported per decade in the parameter's unit.
   and each profile's (or month's) departure from it;
 * :func:`seasonal_cycle` — mean by calendar month; :func:`correlation` — Pearson and Spearman.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,8 +23,18 @@ import math
 import numpy as np
 import pandas as pd
 
-__all__ = ["anomalies", "anomaly_summary", "climatology", "correlation", "decimal_year", "mann_kendall",
-           "monthly_series", "seasonal_cycle", "trend", "trend_sentence"]
+__all__ = [
+    "anomalies",
+    "anomaly_summary",
+    "climatology",
+    "correlation",
+    "decimal_year",
+    "mann_kendall",
+    "monthly_series",
+    "seasonal_cycle",
+    "trend",
+    "trend_sentence",
+]
 
 _SECONDS_PER_YEAR = 365.2425 * 86400.0
 
@@ -53,8 +64,14 @@ def monthly_series(values: pd.DataFrame, value: str = "value", time: str = "juld
     (profiles in the month), ordered by month; months without data are absent.
     """
     if values.empty:
-        return pd.DataFrame({"month": pd.Series(dtype="datetime64[ns, UTC]"), "mean": pd.Series(dtype=float),
-                             "std": pd.Series(dtype=float), "n": pd.Series(dtype=np.int64)})
+        return pd.DataFrame(
+            {
+                "month": pd.Series(dtype="datetime64[ns, UTC]"),
+                "mean": pd.Series(dtype=float),
+                "std": pd.Series(dtype=float),
+                "n": pd.Series(dtype=np.int64),
+            }
+        )
     t = _utc(values[time])
     v = pd.to_numeric(values[value], errors="coerce").reset_index(drop=True)
     ok = t.notna() & v.notna()
@@ -79,7 +96,7 @@ def mann_kendall(y: np.ndarray) -> tuple[float, float, float]:
     s = 0.0
     block = max(1, min(n, 4_000_000 // max(n, 1)))
     for i0 in range(0, n, block):
-        rows = y[i0:i0 + block]
+        rows = y[i0 : i0 + block]
         diff = np.sign(y[None, :] - rows[:, None])
         j = np.arange(n)[None, :]
         i = np.arange(i0, i0 + rows.size)[:, None]
@@ -93,8 +110,13 @@ def mann_kendall(y: np.ndarray) -> tuple[float, float, float]:
     return s, float(z), float(2 * norm.sf(abs(z)))
 
 
-def trend(series: pd.DataFrame, value: str = "mean", time: str = "month", count: str | None = "n",
-          confidence: float = 0.95) -> dict:
+def trend(
+    series: pd.DataFrame,
+    value: str = "mean",
+    time: str = "month",
+    count: str | None = "n",
+    confidence: float = 0.95,
+) -> dict:
     """Linear trend of a series with its uncertainty, and robust alternatives.
 
     Parameters
@@ -122,15 +144,39 @@ def trend(series: pd.DataFrame, value: str = "mean", time: str = "month", count:
     ok = np.isfinite(x) & np.isfinite(y)
     x, y = x[ok], y[ok]
     n = int(x.size)
-    n_obs = int(pd.to_numeric(series[count], errors="coerce").reset_index(drop=True)[ok].sum()) \
-        if count and count in series else n
-    method = (f"OLS on {n} points with {confidence:.0%} t-interval; Theil–Sen slope; "
-              "Mann–Kendall test (tie-corrected)")
-    out = {"n": n, "n_observations": n_obs, "method": method, "confidence": confidence,
-           "start": t[ok].min() if n else None, "end": t[ok].max() if n else None}
-    nan_keys = ("slope_per_decade", "ci_low", "ci_high", "p_value", "r2", "intercept", "theil_sen_slope",
-                "theil_sen_low", "theil_sen_high", "mann_kendall_s", "mann_kendall_z", "mann_kendall_p",
-                "lag1_autocorrelation", "n_effective")
+    n_obs = (
+        int(pd.to_numeric(series[count], errors="coerce").reset_index(drop=True)[ok].sum())
+        if count and count in series
+        else n
+    )
+    method = (
+        f"OLS on {n} points with {confidence:.0%} t-interval; Theil–Sen slope; "
+        "Mann–Kendall test (tie-corrected)"
+    )
+    out = {
+        "n": n,
+        "n_observations": n_obs,
+        "method": method,
+        "confidence": confidence,
+        "start": t[ok].min() if n else None,
+        "end": t[ok].max() if n else None,
+    }
+    nan_keys = (
+        "slope_per_decade",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "r2",
+        "intercept",
+        "theil_sen_slope",
+        "theil_sen_low",
+        "theil_sen_high",
+        "mann_kendall_s",
+        "mann_kendall_z",
+        "mann_kendall_p",
+        "lag1_autocorrelation",
+        "n_effective",
+    )
     if n < 3 or np.ptp(x) == 0:
         out.update({k: float("nan") for k in nan_keys})
         out["note"] = f"not enough data for a trend ({n} point(s); at least 3 distinct times needed)"
@@ -142,18 +188,30 @@ def trend(series: pd.DataFrame, value: str = "mean", time: str = "month", count:
     resid = y - (lr.intercept + lr.slope * x)
     r1 = float(np.corrcoef(resid[:-1], resid[1:])[0, 1]) if n > 3 and np.std(resid) > 0 else float("nan")
     n_eff = n * (1 - r1) / (1 + r1) if np.isfinite(r1) and -1 < r1 < 1 else float("nan")
-    out.update({
-        "slope_per_decade": 10 * lr.slope, "ci_low": 10 * (lr.slope - tcrit * lr.stderr),
-        "ci_high": 10 * (lr.slope + tcrit * lr.stderr), "p_value": float(lr.pvalue), "r2": float(lr.rvalue ** 2),
-        "intercept": float(lr.intercept), "theil_sen_slope": 10 * float(ts[0]), "theil_sen_low": 10 * float(ts[2]),
-        "theil_sen_high": 10 * float(ts[3]), "mann_kendall_s": s, "mann_kendall_z": z, "mann_kendall_p": p_mk,
-        "lag1_autocorrelation": r1, "n_effective": float(min(n_eff, n)) if np.isfinite(n_eff) else float("nan"),
-    })
+    out.update(
+        {
+            "slope_per_decade": 10 * lr.slope,
+            "ci_low": 10 * (lr.slope - tcrit * lr.stderr),
+            "ci_high": 10 * (lr.slope + tcrit * lr.stderr),
+            "p_value": float(lr.pvalue),
+            "r2": float(lr.rvalue**2),
+            "intercept": float(lr.intercept),
+            "theil_sen_slope": 10 * float(ts[0]),
+            "theil_sen_low": 10 * float(ts[2]),
+            "theil_sen_high": 10 * float(ts[3]),
+            "mann_kendall_s": s,
+            "mann_kendall_z": z,
+            "mann_kendall_p": p_mk,
+            "lag1_autocorrelation": r1,
+            "n_effective": float(min(n_eff, n)) if np.isfinite(n_eff) else float("nan"),
+        }
+    )
     return out
 
 
-def climatology(values: pd.DataFrame, value: str = "value", time: str = "juld", start=None,
-                end=None) -> pd.DataFrame:
+def climatology(
+    values: pd.DataFrame, value: str = "value", time: str = "juld", start=None, end=None
+) -> pd.DataFrame:
     """Monthly climatology (calendar month 1–12: ``mean``, ``std``, ``n``) from the data themselves.
 
     ``start``/``end`` restrict the reference period (UTC); the default is all data.
@@ -173,8 +231,13 @@ def climatology(values: pd.DataFrame, value: str = "value", time: str = "juld", 
     return out.reset_index()
 
 
-def anomalies(values: pd.DataFrame, climatology_df: pd.DataFrame | None = None, value: str = "value",
-              time: str = "juld", **clim_kw) -> pd.DataFrame:
+def anomalies(
+    values: pd.DataFrame,
+    climatology_df: pd.DataFrame | None = None,
+    value: str = "value",
+    time: str = "juld",
+    **clim_kw,
+) -> pd.DataFrame:
     """Each row's departure from the monthly climatology of its calendar month.
 
     Adds ``climatology`` (the month's climatological mean), ``climatology_n`` and ``anomaly``
@@ -187,12 +250,22 @@ def anomalies(values: pd.DataFrame, climatology_df: pd.DataFrame | None = None, 
     m = clim.set_index("month_of_year")
     out["climatology"] = moy.map(m["mean"]).to_numpy(np.float64)
     out["climatology_n"] = moy.map(m["n"]).fillna(0).astype(np.int64).to_numpy()
-    out["anomaly"] = pd.to_numeric(out[value], errors="coerce").to_numpy(np.float64) - out["climatology"].to_numpy()
+    out["anomaly"] = (
+        pd.to_numeric(out[value], errors="coerce").to_numpy(np.float64) - out["climatology"].to_numpy()
+    )
     return out
 
 
-def anomaly_summary(values: pd.DataFrame, start, end, value: str = "value", time: str = "juld",
-                    climatology_start=None, climatology_end=None, confidence: float = 0.95) -> dict:
+def anomaly_summary(
+    values: pd.DataFrame,
+    start,
+    end,
+    value: str = "value",
+    time: str = "juld",
+    climatology_start=None,
+    climatology_end=None,
+    confidence: float = 0.95,
+) -> dict:
     """Mean anomaly of the profiles in [``start``, ``end``] against a monthly climatology.
 
     The climatology comes from ``values`` themselves (by default every profile *outside* the
@@ -210,8 +283,10 @@ def anomaly_summary(values: pd.DataFrame, start, end, value: str = "value", time
     from scipy import stats
 
     t = _utc(values[time])
-    t0, t1 = pd.Timestamp(start, tz="UTC") if pd.Timestamp(start).tzinfo is None else pd.Timestamp(start), \
-        pd.Timestamp(end, tz="UTC") if pd.Timestamp(end).tzinfo is None else pd.Timestamp(end)
+    t0, t1 = (
+        pd.Timestamp(start, tz="UTC") if pd.Timestamp(start).tzinfo is None else pd.Timestamp(start),
+        pd.Timestamp(end, tz="UTC") if pd.Timestamp(end).tzinfo is None else pd.Timestamp(end),
+    )
     in_period = ((t >= t0) & (t <= t1)).to_numpy()
     base = values.reset_index(drop=True)
     if climatology_start is None and climatology_end is None:
@@ -224,14 +299,24 @@ def anomaly_summary(values: pd.DataFrame, start, end, value: str = "value", time
     ok = an["anomaly"].notna() & (an["climatology_n"] > 0)
     a = an.loc[ok, "anomaly"].to_numpy(np.float64)
     n = int(a.size)
-    out = {"n_profiles": n, "n_climatology": int(clim["n"].sum()),
-           "months_without_climatology": sorted(set(_utc(an.loc[~ok, time]).dt.month.tolist())),
-           "start": t0, "end": t1, "confidence": confidence,
-           "method": f"profile values minus the monthly climatology of {ref} (same database, same QC mode); "
-                     f"mean with {confidence:.0%} t-interval"}
+    out = {
+        "n_profiles": n,
+        "n_climatology": int(clim["n"].sum()),
+        "months_without_climatology": sorted(set(_utc(an.loc[~ok, time]).dt.month.tolist())),
+        "start": t0,
+        "end": t1,
+        "confidence": confidence,
+        "method": f"profile values minus the monthly climatology of {ref} (same database, same QC mode); "
+        f"mean with {confidence:.0%} t-interval",
+    }
     if n < 2:
-        out.update(mean_anomaly=float(a.mean()) if n else float("nan"), ci_low=float("nan"), ci_high=float("nan"),
-                   std=float("nan"), note=f"not enough profiles with a climatology ({n})")
+        out.update(
+            mean_anomaly=float(a.mean()) if n else float("nan"),
+            ci_low=float("nan"),
+            ci_high=float("nan"),
+            std=float("nan"),
+            note=f"not enough profiles with a climatology ({n})",
+        )
         return out
     m, sd = float(a.mean()), float(a.std(ddof=1))
     half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * sd / math.sqrt(n)
@@ -257,12 +342,22 @@ def correlation(df: pd.DataFrame, a: str, b: str) -> dict:
     x, y = x[ok], y[ok]
     n = int(x.size)
     if n < 3 or np.std(x) == 0 or np.std(y) == 0:
-        return {"pearson_r": float("nan"), "pearson_p": float("nan"), "spearman_rho": float("nan"),
-                "spearman_p": float("nan"), "n": n}
+        return {
+            "pearson_r": float("nan"),
+            "pearson_p": float("nan"),
+            "spearman_rho": float("nan"),
+            "spearman_p": float("nan"),
+            "n": n,
+        }
     pr = stats.pearsonr(x, y)
     sr = stats.spearmanr(x, y)
-    return {"pearson_r": float(pr[0]), "pearson_p": float(pr[1]), "spearman_rho": float(sr[0]),
-            "spearman_p": float(sr[1]), "n": n}
+    return {
+        "pearson_r": float(pr[0]),
+        "pearson_p": float(pr[1]),
+        "spearman_rho": float(sr[0]),
+        "spearman_p": float(sr[1]),
+        "n": n,
+    }
 
 
 def _fmt(v: float, digits: int = 3) -> str:
@@ -276,8 +371,11 @@ def trend_sentence(result: dict, what: str, units: str, digits: int = 3) -> str:
     start = pd.Timestamp(result["start"]).strftime("%Y-%m") if result.get("start") is not None else "?"
     end = pd.Timestamp(result["end"]).strftime("%Y-%m") if result.get("end") is not None else "?"
     conf = f"{result.get('confidence', 0.95):.0%}"
-    return (f"{what}: {_fmt(result['slope_per_decade'], digits)} {units}/decade "
-            f"({conf} CI {_fmt(result['ci_low'], digits)} to {_fmt(result['ci_high'], digits)}, OLS p = "
-            f"{result['p_value']:.2g}) from {result['n']} monthly means of {result['n_observations']:,} profiles, "
-            f"{start} to {end}; robust Theil–Sen {_fmt(result['theil_sen_slope'], digits)} {units}/decade, "
-            f"Mann–Kendall p = {result['mann_kendall_p']:.2g}.")
+    return (
+        f"{what}: {_fmt(result['slope_per_decade'], digits)} {units}/decade "
+        f"({conf} CI {_fmt(result['ci_low'], digits)} to {_fmt(result['ci_high'], digits)}, OLS p = "
+        f"{result['p_value']:.2g}) from {result['n']} monthly means of "
+        f"{result['n_observations']:,} profiles, "
+        f"{start} to {end}; robust Theil–Sen {_fmt(result['theil_sen_slope'], digits)} {units}/decade, "
+        f"Mann–Kendall p = {result['mann_kendall_p']:.2g}."
+    )

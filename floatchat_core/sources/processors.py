@@ -9,6 +9,7 @@
   :func:`floatchat_core.argo.qc.apply_qc_mode` (the same QC modes as local data).
 * :func:`read_nc_header_rows` — the row count of a ``.ncHeader`` answer (request sizing).
 """
+
 from __future__ import annotations
 
 import io
@@ -39,8 +40,10 @@ def check_not_html(body: bytes, what: str) -> None:
     head = body[:200].lstrip().lower()
     if head.startswith((b"<!doctype", b"<html", b"<?xml")):
         title = re.search(rb"<title>(.*?)</title>", body[:4000], re.IGNORECASE | re.DOTALL)
-        raise ErddapError(f"{what}: the server answered an HTML page instead of data"
-                          + (f" ({title.group(1).decode('latin-1').strip()})" if title else ""))
+        raise ErddapError(
+            f"{what}: the server answered an HTML page instead of data"
+            + (f" ({title.group(1).decode('latin-1').strip()})" if title else "")
+        )
 
 
 def read_nc_header_rows(body: bytes) -> int:
@@ -95,7 +98,7 @@ def read_nc(body: bytes, what: str = "ERDDAP .nc answer") -> pd.DataFrame:
                     a = np.asarray(raw)
                     cols[name] = decode_qc(a[:, 0] if a.ndim == 2 else a).astype(np.int8)
                 elif var.ndim == 2 and var.shape[1] > 1:
-                    cols[name] = decode_chars(raw).astype(object)
+                    cols[name] = _decode_rows(np.asarray(raw))
                 else:
                     a = np.asarray(raw)
                     cols[name] = decode_char1(a[:, 0] if a.ndim == 2 else a).astype(object)
@@ -135,16 +138,31 @@ def read_csv(body: bytes, what: str = "ERDDAP .csv answer") -> pd.DataFrame:
     return _finish(out, time_done=True)
 
 
+def _decode_rows(a: np.ndarray) -> np.ndarray:
+    """A (row, strlen) char array → object array of stripped str, decoding each distinct row once
+    (ERDDAP repeats profile strings such as the 200-character sampling scheme on every level)."""
+    if a.ndim != 2 or a.shape[0] == 0:
+        return decode_chars(a).astype(object)
+    rows = np.ascontiguousarray(a).view(f"S{a.shape[1]}").reshape(-1)
+    uniq, inverse = np.unique(rows, return_inverse=True)
+    text = np.array([u.decode("latin-1").strip(" \x00") for u in uniq], dtype=object)
+    return text[inverse.reshape(-1)]
+
+
 def _finish(df: pd.DataFrame, time_done: bool = False) -> pd.DataFrame:
     if "time" in df and not time_done:
         secs = df["time"].to_numpy(dtype=np.float64)
-        ns = np.where(np.isfinite(secs), np.rint(secs * 1e9), 0).astype(np.int64)
-        t = pd.to_datetime(ns, utc=True)
-        df["time"] = t.where(np.isfinite(secs))
+        ok = np.isfinite(secs)
+        ns = np.where(ok, np.rint(secs * 1e9), 0).astype(np.int64).view("datetime64[ns]")
+        ns[~ok] = np.datetime64("NaT")
+        df["time"] = pd.DatetimeIndex(ns).tz_localize("UTC")
     for c in ("cycle_number", "config_mission_number"):
         if c in df:
-            df[c] = pd.array(np.where(np.isfinite(df[c].astype(float)), df[c], np.nan), dtype="Int64") \
-                if df[c].isna().any() else df[c].astype(np.int64)
+            df[c] = (
+                pd.array(np.where(np.isfinite(df[c].astype(float)), df[c], np.nan), dtype="Int64")
+                if df[c].isna().any()
+                else df[c].astype(np.int64)
+            )
     if "platform_number" in df:
         df["platform_number"] = df["platform_number"].astype(str).str.strip()
     return df
@@ -155,7 +173,13 @@ def profile_ids(platform_number: np.ndarray, cycle_number: np.ndarray, direction
 
     Negative so they can never be mistaken for database ids; stable across requests.
     """
-    wmo = pd.to_numeric(pd.Series(platform_number), errors="coerce").fillna(0).astype(np.int64).to_numpy()
+    uniq, inverse = np.unique(np.asarray(platform_number).astype(str), return_inverse=True)
+    wmo = (
+        pd.to_numeric(pd.Series(uniq), errors="coerce")
+        .fillna(0)
+        .astype(np.int64)
+        .to_numpy()[inverse.reshape(-1)]
+    )
     cyc = np.asarray(cycle_number, dtype=np.int64)
     desc = (np.asarray(direction).astype(str) == "D").astype(np.int64)
     return -(wmo * 100_000 + cyc * 2 + desc)
@@ -164,14 +188,21 @@ def profile_ids(platform_number: np.ndarray, cycle_number: np.ndarray, direction
 def _families(df: pd.DataFrame) -> list[str]:
     """Parameter prefixes present (``pres`` first) — any column with an ``_adjusted`` twin or a QC twin."""
     names = set(df.columns)
-    fams = sorted({c for c in names if f"{c}_adjusted" in names or (f"{c}_qc" in names and c not in (
-        "time", "position"))} | {c[: -len("_adjusted")] for c in names if c.endswith("_adjusted")})
+    fams = sorted(
+        {
+            c
+            for c in names
+            if f"{c}_adjusted" in names or (f"{c}_qc" in names and c not in ("time", "position"))
+        }
+        | {c[: -len("_adjusted")] for c in names if c.endswith("_adjusted")}
+    )
     fams = [f for f in fams if not f.endswith(("_adjusted", "_adjusted_error"))]
     return (["pres"] if "pres" in fams else []) + [f for f in fams if f != "pres"]
 
 
-def to_levels(df: pd.DataFrame, dataset: str, mode: str = "standard",
-              parameters: list[str] | None = None) -> pd.DataFrame:
+def to_levels(
+    df: pd.DataFrame, dataset: str, mode: str = "standard", parameters: list[str] | None = None
+) -> pd.DataFrame:
     """ERDDAP columns → the DAL's long ``profile_levels`` frame, QC mode applied.
 
     Columns: ``profile_id, platform_number, cycle_number, direction, juld, latitude, longitude,
@@ -186,19 +217,27 @@ def to_levels(df: pd.DataFrame, dataset: str, mode: str = "standard",
     if parameters:
         keep = {"pres", *[p.lower() for p in parameters]}
         fams = [f for f in fams if f in keep]
-    out = pd.DataFrame({
-        "profile_id": profile_ids(df["platform_number"].to_numpy(), df["cycle_number"].to_numpy(dtype=np.int64),
-                                  df["direction"].to_numpy() if "direction" in df else np.full(n, "A")),
-        "platform_number": df["platform_number"].astype(str).to_numpy(),
-        "cycle_number": df["cycle_number"].to_numpy(dtype=np.int64),
-        "direction": (df["direction"].astype(str).replace("", "A") if "direction" in df
-                      else pd.Series(np.full(n, "A"))).to_numpy(),
-        "juld": df["time"].to_numpy() if "time" in df else pd.NaT,
-        "latitude": df["latitude"].to_numpy(dtype=np.float64),
-        "longitude": df["longitude"].to_numpy(dtype=np.float64),
-        "position_qc": df["position_qc"].to_numpy() if "position_qc" in df else np.full(n, -1, np.int8),
-        "axis": "bgc" if "BGC" in dataset else "core",
-    })
+    out = pd.DataFrame(
+        {
+            "profile_id": profile_ids(
+                df["platform_number"].to_numpy(),
+                df["cycle_number"].to_numpy(dtype=np.int64),
+                df["direction"].to_numpy() if "direction" in df else np.full(n, "A"),
+            ),
+            "platform_number": df["platform_number"].astype(str).to_numpy(),
+            "cycle_number": df["cycle_number"].to_numpy(dtype=np.int64),
+            "direction": (
+                df["direction"].astype(str).replace("", "A")
+                if "direction" in df
+                else pd.Series(np.full(n, "A"))
+            ).to_numpy(),
+            "juld": df["time"].array if "time" in df else pd.NaT,
+            "latitude": df["latitude"].to_numpy(dtype=np.float64),
+            "longitude": df["longitude"].to_numpy(dtype=np.float64),
+            "position_qc": df["position_qc"].to_numpy() if "position_qc" in df else np.full(n, -1, np.int8),
+            "axis": "bgc" if "BGC" in dataset else "core",
+        }
+    )
     out["juld"] = pd.to_datetime(out["juld"], utc=True)
     inferred = "data_mode" not in df
     for f in fams:
@@ -207,10 +246,14 @@ def to_levels(df: pd.DataFrame, dataset: str, mode: str = "standard",
         out[f"{f}_raw"] = raw
         out[f"{f}_raw_qc"] = df[f"{f}_qc"].to_numpy() if f"{f}_qc" in df else np.full(n, -1, np.int8)
         out[f"{f}_adjusted"] = adj
-        out[f"{f}_adjusted_qc"] = (df[f"{f}_adjusted_qc"].to_numpy() if f"{f}_adjusted_qc" in df
-                                   else np.full(n, -1, np.int8))
-        out[f"{f}_adjusted_error"] = (df[f"{f}_adjusted_error"].to_numpy(dtype=np.float64)
-                                      if f"{f}_adjusted_error" in df else np.full(n, np.nan))
+        out[f"{f}_adjusted_qc"] = (
+            df[f"{f}_adjusted_qc"].to_numpy() if f"{f}_adjusted_qc" in df else np.full(n, -1, np.int8)
+        )
+        out[f"{f}_adjusted_error"] = (
+            df[f"{f}_adjusted_error"].to_numpy(dtype=np.float64)
+            if f"{f}_adjusted_error" in df
+            else np.full(n, np.nan)
+        )
         if inferred:
             out[f"{f}_data_mode"] = np.where(np.isfinite(adj), "A", "R")
         else:
@@ -219,6 +262,9 @@ def to_levels(df: pd.DataFrame, dataset: str, mode: str = "standard",
     levels.attrs["data_mode_inferred"] = inferred
     levels.attrs["dataset"] = dataset
     levels = levels.sort_values(["juld", "profile_id"], kind="stable", ignore_index=True)
-    levels.insert(levels.columns.get_loc("axis") + 1, "level",
-                  levels.groupby("profile_id", sort=False).cumcount().to_numpy(np.int32))
+    levels.insert(
+        levels.columns.get_loc("axis") + 1,
+        "level",
+        levels.groupby("profile_id", sort=False).cumcount().to_numpy(np.int32),
+    )
     return levels

@@ -14,6 +14,7 @@ chosen value: ``'R'`` when the raw value was chosen); expert mode keeps the twin
 ``p_raw``, ``p_raw_qc``, ``p_adjusted``, ``p_adjusted_qc``, ``p_adjusted_error``.
 A level whose chosen pressure is rejected has every value set to NaN (research/standard).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,8 +29,9 @@ def _prefixes(frame: pd.DataFrame) -> list[str]:
     return [c[: -len("_raw")] for c in frame.columns if c.endswith("_raw")]
 
 
-def apply_qc_mode(frame: pd.DataFrame, mode: str = "standard", parameters: list[str] | None = None,
-                  pressure: str = "pres") -> pd.DataFrame:
+def apply_qc_mode(
+    frame: pd.DataFrame, mode: str = "standard", parameters: list[str] | None = None, pressure: str = "pres"
+) -> pd.DataFrame:
     """Choose each parameter's value per level according to ``mode`` (research | standard | expert).
 
     Row count and order are unchanged; non-parameter columns pass through.
@@ -50,11 +52,23 @@ def apply_qc_mode(frame: pd.DataFrame, mode: str = "standard", parameters: list[
 
     chosen = {}
     for p in prefixes:
-        raw_qc = pd.to_numeric(pd.Series(col(p, "_raw_qc", -1)), errors="coerce").fillna(-1).to_numpy(np.int16)
-        adj_qc = pd.to_numeric(pd.Series(col(p, "_adjusted_qc", -1)), errors="coerce").fillna(-1).to_numpy(np.int16)
+        raw_qc = (
+            pd.to_numeric(pd.Series(col(p, "_raw_qc", -1)), errors="coerce").fillna(-1).to_numpy(np.int16)
+        )
+        adj_qc = (
+            pd.to_numeric(pd.Series(col(p, "_adjusted_qc", -1)), errors="coerce")
+            .fillna(-1)
+            .to_numpy(np.int16)
+        )
         dm = pd.Series(col(p, "_data_mode", "")).fillna("").astype(str).to_numpy()
-        chosen[p] = select_values(col(p, "_raw", np.nan).astype(np.float64), raw_qc,
-                                  col(p, "_adjusted", np.nan).astype(np.float64), adj_qc, dm, mode)
+        chosen[p] = select_values(
+            col(p, "_raw", np.nan).astype(np.float64),
+            raw_qc,
+            col(p, "_adjusted", np.nan).astype(np.float64),
+            adj_qc,
+            dm,
+            mode,
+        )
     bad_pres = ~np.isfinite(chosen[pressure][0]) if pressure in chosen and mode != "expert" else None
     for p, (value, qc, vmode) in chosen.items():
         value = np.asarray(value, dtype=np.float64)

@@ -16,6 +16,7 @@ why (e.g. ``"ERDDAP timed out after 3.0 s; answered from the local database"``).
 >>> levels, info = fetch_profiles(platform_numbers=["6902746"], source="live-first")  # doctest: +SKIP
 >>> info.source, info.reason                                                         # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import logging
@@ -39,12 +40,12 @@ __all__ = ["HealthMonitor", "SourceInfo", "fetch_profiles", "monitor"]
 class SourceInfo:
     """Where an answer came from and why."""
 
-    source: str                     # "local" | "erddap"
+    source: str  # "local" | "erddap"
     reason: str
     elapsed_ms: float = 0.0
-    url: str | None = None          # first ERDDAP URL (canonical form) when the server was asked
+    url: str | None = None  # first ERDDAP URL (canonical form) when the server was asked
     urls: list[str] = field(default_factory=list)
-    fallback: bool = False          # True when live was wanted but the local database answered
+    fallback: bool = False  # True when live was wanted but the local database answered
     error: str | None = None
     write_through: dict | None = None
 
@@ -96,8 +97,19 @@ class HealthMonitor:
 monitor = HealthMonitor()
 
 
-def _local(platform_numbers, cycle_numbers, box, pres_min, pres_max, time_start, time_end, parameters,
-           mode, settings, filters) -> pd.DataFrame:
+def _local(
+    platform_numbers,
+    cycle_numbers,
+    box,
+    pres_min,
+    pres_max,
+    time_start,
+    time_end,
+    parameters,
+    mode,
+    settings,
+    filters,
+) -> pd.DataFrame:
     from ..db import dal
 
     f = dict(filters)
@@ -105,8 +117,12 @@ def _local(platform_numbers, cycle_numbers, box, pres_min, pres_max, time_start,
         f["platform_numbers"] = [str(p) for p in platform_numbers]
     if box is not None:
         f["box"] = tuple(box)
-    for k, v in (("time_start", time_start), ("time_end", time_end), ("pres_min", pres_min),
-                 ("pres_max", pres_max)):
+    for k, v in (
+        ("time_start", time_start),
+        ("time_end", time_end),
+        ("pres_min", pres_min),
+        ("pres_max", pres_max),
+    ):
         if v is not None:
             f[k] = v
     f.setdefault("limit", None)
@@ -116,21 +132,43 @@ def _local(platform_numbers, cycle_numbers, box, pres_min, pres_max, time_start,
     if cycle_numbers is not None and len(profiles):
         profiles = profiles[profiles["cycle_number"].isin([int(c) for c in cycle_numbers])]
     ids = profiles["profile_id"].tolist()
-    return dal.profile_levels(ids, parameters=list(parameters) if parameters else None, pres_min=pres_min,
-                              pres_max=pres_max, mode=mode, settings=settings)
+    return dal.profile_levels(
+        ids,
+        parameters=list(parameters) if parameters else None,
+        pres_min=pres_min,
+        pres_max=pres_max,
+        mode=mode,
+        settings=settings,
+    )
 
 
-def _live(client, platform_numbers, cycle_numbers, box, pres_min, pres_max, time_start, time_end, parameters,
-          mode, deadline) -> pd.DataFrame:
+def _utc(t) -> pd.Timestamp:
+    ts = pd.Timestamp(t)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _live(
+    client,
+    platform_numbers,
+    cycle_numbers,
+    box,
+    pres_min,
+    pres_max,
+    time_start,
+    time_end,
+    parameters,
+    mode,
+    deadline,
+) -> pd.DataFrame:
     if platform_numbers:
         df = client.fetch_float(list(platform_numbers), cycle_numbers, parameters, mode, deadline=deadline)
         # server-side constraints are float/cycle only: apply the rest here, as the DAL does
         if len(df):
             keep = np.ones(len(df), bool)
             if time_start is not None:
-                keep &= (df["juld"] >= pd.Timestamp(time_start, tz="UTC")).to_numpy()
+                keep &= (df["juld"] >= _utc(time_start)).to_numpy()
             if time_end is not None:
-                keep &= (df["juld"] <= pd.Timestamp(time_end, tz="UTC")).to_numpy()
+                keep &= (df["juld"] <= _utc(time_end)).to_numpy()
             if box is not None:
                 w, s, e, n = (float(x) for x in box)
                 lon, lat = df["longitude"].to_numpy(), df["latitude"].to_numpy()
@@ -142,18 +180,33 @@ def _live(client, platform_numbers, cycle_numbers, box, pres_min, pres_max, time
                 keep &= (df["pres"] <= pres_max).to_numpy()
             df = df[keep].reset_index(drop=True)
         return df
-    pres = None if pres_min is None and pres_max is None else (
-        pres_min if pres_min is not None else 0, pres_max if pres_max is not None else 12000)
+    pres = (
+        None
+        if pres_min is None and pres_max is None
+        else (pres_min if pres_min is not None else 0, pres_max if pres_max is not None else 12000)
+    )
     trange = None if time_start is None and time_end is None else (time_start, time_end)
     return client.fetch_box(tuple(box), pres, trange, parameters, mode, deadline=deadline)
 
 
-def fetch_profiles(*, platform_numbers: list[str] | None = None, cycle_numbers: list[int] | None = None,
-                   box: tuple | None = None, pres_min: float | None = None, pres_max: float | None = None,
-                   time_start=None, time_end=None, parameters: list[str] | None = None, mode: str = "standard",
-                   source: str | None = None, timeout: float | None = None, write_through: bool | None = None,
-                   base_url: str | None = None, settings: Settings | None = None,
-                   **filters) -> tuple[pd.DataFrame, SourceInfo]:
+def fetch_profiles(
+    *,
+    platform_numbers: list[str] | None = None,
+    cycle_numbers: list[int] | None = None,
+    box: tuple | None = None,
+    pres_min: float | None = None,
+    pres_max: float | None = None,
+    time_start=None,
+    time_end=None,
+    parameters: list[str] | None = None,
+    mode: str = "standard",
+    source: str | None = None,
+    timeout: float | None = None,
+    write_through: bool | None = None,
+    base_url: str | None = None,
+    settings: Settings | None = None,
+    **filters,
+) -> tuple[pd.DataFrame, SourceInfo]:
     """Profile levels (the DAL's long ``profile_levels`` frame) from the configured source.
 
     Parameters
@@ -197,18 +250,29 @@ def fetch_profiles(*, platform_numbers: list[str] | None = None, cycle_numbers: 
         if source == "live":
             raise SourceUnavailableError(f"FLOATCHAT_SOURCE=live but {why_not}")
         df = _local(*args, s, filters)
-        return df, SourceInfo("local", f"{why_not}; answered from the local database",
-                              (time.perf_counter() - t0) * 1000, fallback=True)
+        return df, SourceInfo(
+            "local",
+            f"{why_not}; answered from the local database",
+            (time.perf_counter() - t0) * 1000,
+            fallback=True,
+        )
 
     down, st = monitor.is_down(server)
     if down:
-        reason = (f"ERDDAP marked unavailable for another {st['cooldown_left_s']:.0f} s after "
-                  f"{st.get('failures', 1)} failure(s) (last: {st.get('last_error', '?')})")
+        reason = (
+            f"ERDDAP marked unavailable for another {st['cooldown_left_s']:.0f} s after "
+            f"{st.get('failures', 1)} failure(s) (last: {st.get('last_error', '?')})"
+        )
         if source == "live":
             raise SourceUnavailableError(reason)
         df = _local(*args, s, filters)
-        return df, SourceInfo("local", reason + "; answered from the local database",
-                              (time.perf_counter() - t0) * 1000, fallback=True, error=st.get("last_error"))
+        return df, SourceInfo(
+            "local",
+            reason + "; answered from the local database",
+            (time.perf_counter() - t0) * 1000,
+            fallback=True,
+            error=st.get("last_error"),
+        )
 
     from .erddap import ErddapClient
 
@@ -224,20 +288,33 @@ def fetch_profiles(*, platform_numbers: list[str] | None = None, cycle_numbers: 
         if source == "live":
             raise SourceUnavailableError(f"ERDDAP failed: {exc}") from exc
         df = _local(*args, s, filters)
-        return df, SourceInfo("local", f"{exc}; answered from the local database",
-                              (time.perf_counter() - t0) * 1000, url=client.log.urls[0] if client.log.urls else None,
-                              urls=list(client.log.urls), fallback=True, error=f"{exc} (after {elapsed:.0f} ms)")
+        return df, SourceInfo(
+            "local",
+            f"{exc}; answered from the local database",
+            (time.perf_counter() - t0) * 1000,
+            url=client.log.urls[0] if client.log.urls else None,
+            urls=list(client.log.urls),
+            fallback=True,
+            error=f"{exc} (after {elapsed:.0f} ms)",
+        )
     elapsed = (time.perf_counter() - t0) * 1000
     monitor.record_success(server, elapsed)
-    info = SourceInfo("erddap", f"served live by {server} ({len(client.log.urls)} request(s), "
-                                f"{client.log.bytes:,} bytes)", elapsed,
-                      url=client.log.urls[0] if client.log.urls else None, urls=list(client.log.urls))
+    info = SourceInfo(
+        "erddap",
+        f"served live by {server} ({len(client.log.urls)} request(s), {client.log.bytes:,} bytes)",
+        elapsed,
+        url=client.log.urls[0] if client.log.urls else None,
+        urls=list(client.log.urls),
+    )
     if df.attrs.get("data_mode_inferred"):
         info.reason += "; BGC data modes inferred (the synthetic-BGC dataset serves none)"
     wt = s.erddap_write_through if write_through is None else write_through
     if wt and client.last_raw is not None:
         if mode == "research" and "BGC" in str(df.attrs.get("dataset", "")):
-            info.write_through = {"ok": False, "error": "research-mode BGC answers carry no raw values; not stored"}
+            info.write_through = {
+                "ok": False,
+                "error": "research-mode BGC answers carry no raw values; not stored",
+            }
         else:
             from .writethrough import write_through as _wt
 

@@ -16,6 +16,7 @@ chunk boundaries are computed, hence floats. Times are epoch seconds as floats.
 The canonical URL is the unencoded form above; :func:`wire_url` percent-encodes it for
 the wire (ERDDAP wants ``"``, ``<``, ``>``, ``|`` encoded).
 """
+
 from __future__ import annotations
 
 import math
@@ -31,20 +32,59 @@ from ..argo.variables import BY_COLUMN, get_parameter
 
 #: Short names → ERDDAP dataset ids at Ifremer.
 DATASETS = {"phy": "ArgoFloats", "bgc": "ArgoFloats-synthetic-BGC", "ref": "ArgoFloats-reference"}
-CORE_META = ("config_mission_number", "cycle_number", "data_mode", "direction", "latitude", "longitude",
-             "platform_number", "position_qc", "time", "time_qc", "vertical_sampling_scheme")
-BGC_META = ("config_mission_number", "cycle_number", "direction", "latitude", "longitude", "platform_number",
-            "position_qc", "time", "time_qc")
-REF_VARIABLES = ("cycle_number", "latitude", "longitude", "platform_number", "pres", "psal", "ptmp", "temp",
-                 "time")
+CORE_META = (
+    "config_mission_number",
+    "cycle_number",
+    "data_mode",
+    "direction",
+    "latitude",
+    "longitude",
+    "platform_number",
+    "position_qc",
+    "time",
+    "time_qc",
+    "vertical_sampling_scheme",
+)
+BGC_META = (
+    "config_mission_number",
+    "cycle_number",
+    "direction",
+    "latitude",
+    "longitude",
+    "platform_number",
+    "position_qc",
+    "time",
+    "time_qc",
+)
+REF_VARIABLES = (
+    "cycle_number",
+    "latitude",
+    "longitude",
+    "platform_number",
+    "pres",
+    "psal",
+    "ptmp",
+    "temp",
+    "time",
+)
 CORE_COLUMNS = ("pres", "temp", "psal")
 _FAMILY = ("", "_adjusted", "_adjusted_error", "_adjusted_qc", "_qc")
 _ADJUSTED_FAMILY = ("_adjusted", "_adjusted_error", "_adjusted_qc")
 #: Characters left as they are on the wire; everything else in the query is percent-encoded.
 _SAFE = "=&,!~()_.-*/:"
 
-__all__ = ["DATASETS", "TabledapRequest", "box_request", "chunk_request", "dataset_for", "float_request",
-           "format_number", "format_time", "variables_for", "wire_url"]
+__all__ = [
+    "DATASETS",
+    "TabledapRequest",
+    "box_request",
+    "chunk_request",
+    "dataset_for",
+    "float_request",
+    "format_number",
+    "format_time",
+    "variables_for",
+    "wire_url",
+]
 
 
 def format_number(v) -> str:
@@ -140,9 +180,9 @@ class TabledapRequest:
     mode: str = "standard"
     platform_numbers: tuple[str, ...] = ()
     cycle_numbers: tuple[int, ...] = ()
-    box: tuple | None = None          # (west, south, east, north) degrees, kept as given
-    pres: tuple | None = None         # (pres_min, pres_max) decibar, kept as given
-    time: tuple | None = None         # (start, end) as given (Timestamp-like or epoch seconds)
+    box: tuple | None = None  # (west, south, east, north) degrees, kept as given
+    pres: tuple | None = None  # (pres_min, pres_max) decibar, kept as given
+    time: tuple | None = None  # (start, end) as given (Timestamp-like or epoch seconds)
 
     @property
     def pres_var(self) -> str:
@@ -156,8 +196,12 @@ class TabledapRequest:
             c.append('cycle_number=~"' + "|".join(str(int(x)) for x in self.cycle_numbers) + '"')
         if self.box is not None:
             w, s, e, n = self.box
-            c += [f"longitude>={format_number(w)}", f"longitude<={format_number(e)}",
-                  f"latitude>={format_number(s)}", f"latitude<={format_number(n)}"]
+            c += [
+                f"longitude>={format_number(w)}",
+                f"longitude<={format_number(e)}",
+                f"latitude>={format_number(s)}",
+                f"latitude<={format_number(n)}",
+            ]
         if self.pres is not None:
             lo, hi = self.pres
             if lo is not None:
@@ -194,27 +238,49 @@ def _mode_dataset(parameters, mode, dataset):
     return ds, tuple(variables_for(ds, parameters, mode))
 
 
-def float_request(platform_numbers: Sequence[str] | str, cycle_numbers: Sequence[int] | int | None = None,
-                  parameters: Iterable[str] | None = None, mode: str = "standard",
-                  dataset: str | None = None) -> TabledapRequest:
+def float_request(
+    platform_numbers: Sequence[str] | str,
+    cycle_numbers: Sequence[int] | int | None = None,
+    parameters: Iterable[str] | None = None,
+    mode: str = "standard",
+    dataset: str | None = None,
+) -> TabledapRequest:
     """A request for whole floats, or for some cycles of one float."""
     wmos = (platform_numbers,) if isinstance(platform_numbers, (str, int)) else tuple(platform_numbers)
-    cycles = () if cycle_numbers is None else (
-        (int(cycle_numbers),) if isinstance(cycle_numbers, (int, np.integer)) else tuple(int(c) for c in cycle_numbers))
+    cycles = (
+        ()
+        if cycle_numbers is None
+        else (
+            (int(cycle_numbers),)
+            if isinstance(cycle_numbers, (int, np.integer))
+            else tuple(int(c) for c in cycle_numbers)
+        )
+    )
     ds, variables = _mode_dataset(parameters, mode, dataset)
     return TabledapRequest(ds, variables, mode, tuple(str(w).strip() for w in wmos), cycles)
 
 
-def box_request(box: Sequence, pres: Sequence | None = None, time: Sequence | None = None,
-                parameters: Iterable[str] | None = None, mode: str = "standard",
-                dataset: str | None = None) -> TabledapRequest:
+def box_request(
+    box: Sequence,
+    pres: Sequence | None = None,
+    time: Sequence | None = None,
+    parameters: Iterable[str] | None = None,
+    mode: str = "standard",
+    dataset: str | None = None,
+) -> TabledapRequest:
     """A request for a lon/lat box (degrees), a pressure band (decibar) and a time range (UTC)."""
     _w, s, _e, n = box
     if not (-90 <= float(s) <= float(n) <= 90):
         raise ValueError(f"latitudes must satisfy -90 <= south <= north <= 90, got {s}, {n}")
     ds, variables = _mode_dataset(parameters, mode, dataset)
-    return TabledapRequest(ds, variables, mode, box=tuple(box), pres=tuple(pres) if pres is not None else None,
-                           time=tuple(time) if time is not None else None)
+    return TabledapRequest(
+        ds,
+        variables,
+        mode,
+        box=tuple(box),
+        pres=tuple(pres) if pres is not None else None,
+        time=tuple(time) if time is not None else None,
+    )
 
 
 def _split(lo, hi, k: int) -> list[tuple]:
@@ -238,13 +304,16 @@ def chunk_request(req: TabledapRequest, lon: int = 1, lat: int = 1, time: int = 
     if req.box is None:
         return [req]
     w, s, e, n = req.box
-    if float(w) > float(e):                 # antimeridian: two boxes
+    if float(w) > float(e):  # antimeridian: two boxes
         parts = [replace(req, box=(w, s, 180.0, n)), replace(req, box=(-180.0, s, e, n))]
         return [c for p in parts for c in chunk_request(p, lon, lat, time)]
     lons = _split(w, e, lon)
     lats = _split(s, n, lat)
-    times = [req.time] if req.time is None or time <= 1 or None in req.time else \
-        _split(_epoch(req.time[0]), _epoch(req.time[1]), time)
+    times = (
+        [req.time]
+        if req.time is None or time <= 1 or None in req.time
+        else _split(_epoch(req.time[0]), _epoch(req.time[1]), time)
+    )
     out = []
     for lo in lons:
         for la in lats:

@@ -1,5 +1,6 @@
 """Analytics on real shared-corpus values: Arabian Sea float 2902269 at 100 dbar, through the DAL,
 checked against an independent computation from the Argo file itself."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Trends, Mann–Kendall, climatology and anomalies on series of known properties."""
+
 from __future__ import annotations
 
 import itertools
@@ -52,8 +53,13 @@ def test_trend_recovers_known_slope_with_interval():
 
 def test_no_trend_in_noise_and_too_few_points():
     rng = np.random.default_rng(7)
-    s = pd.DataFrame({"month": pd.date_range("2010-01-01", periods=200, freq="MS", tz="UTC"),
-                      "mean": rng.normal(0, 1, 200), "n": 1})
+    s = pd.DataFrame(
+        {
+            "month": pd.date_range("2010-01-01", periods=200, freq="MS", tz="UTC"),
+            "mean": rng.normal(0, 1, 200),
+            "n": 1,
+        }
+    )
     res = trend(s)
     assert res["ci_low"] < 0 < res["ci_high"] and res["p_value"] > 0.01 and res["mann_kendall_p"] > 0.01
     few = trend(s.iloc[:2])
@@ -68,7 +74,7 @@ def _mk_reference(y):
 
 def test_mann_kendall_matches_reference_and_handles_ties():
     rng = np.random.default_rng(3)
-    y = np.round(rng.normal(0, 1, 60), 1)            # ties on purpose
+    y = np.round(rng.normal(0, 1, 60), 1)  # ties on purpose
     s, z, p = mann_kendall(y)
     assert s == _mk_reference(y)
     n = len(y)
@@ -84,10 +90,12 @@ def test_climatology_anomalies_and_seasonal_cycle():
     df = _profiles(years=6, slope_per_year=0.0, amp=2.0, noise=0.01)
     clim = climatology(df)
     assert list(clim["month_of_year"]) == list(range(1, 13)) and (clim["n"] == 36).all()
-    assert clim.loc[clim.month_of_year == 4, "mean"].item() == pytest.approx(20 + 2 * np.sin(np.pi / 2), abs=0.01)
+    assert clim.loc[clim.month_of_year == 4, "mean"].item() == pytest.approx(
+        20 + 2 * np.sin(np.pi / 2), abs=0.01
+    )
     an = anomalies(df)
     assert an["anomaly"].abs().max() < 0.05 and (an["climatology_n"] == 36).all()
-    assert seasonal_cycle(df)["mean"].idxmax() == 3      # April (index 3) peaks
+    assert seasonal_cycle(df)["mean"].idxmax() == 3  # April (index 3) peaks
     # a warm year stands out against a climatology from the other years
     warm = df.copy()
     warm.loc[warm.juld.dt.year == 2020, "value"] += 0.5

@@ -7,6 +7,7 @@ switches it into failure modes: ``slow`` (sleeps before answering), ``500``, ``t
 (announces the full length, sends half, closes), ``short`` (a well-formed HTTP answer with
 half a NetCDF file), ``html`` (an HTML error page with status 200).
 """
+
 from __future__ import annotations
 
 import json
@@ -60,15 +61,24 @@ def _handler(replay: Replay):
             if b == "slow":
                 time.sleep(replay.delay)
             if b == "500":
-                return self._send(500, b"Error {\n    code=500;\n    message=\"Internal Server Error\";\n}\n",
-                                  "text/plain")
+                return self._send(
+                    500, b'Error {\n    code=500;\n    message="Internal Server Error";\n}\n', "text/plain"
+                )
             if b == "html":
-                return self._send(200, b"<!DOCTYPE html><html><head><title>Maintenance</title></head>"
-                                       b"<body>ERDDAP is down for maintenance</body></html>", "text/html")
+                return self._send(
+                    200,
+                    b"<!DOCTYPE html><html><head><title>Maintenance</title></head>"
+                    b"<body>ERDDAP is down for maintenance</body></html>",
+                    "text/html",
+                )
             e = replay.by_key.get(key)
             if e is None:
-                return self._send(404, f"Error {{\n    code=404;\n    message=\"Not Found: no recording for "
-                                       f"{key[:200]}\";\n}}\n".encode(), "text/plain")
+                return self._send(
+                    404,
+                    f'Error {{\n    code=404;\n    message="Not Found: no recording for '
+                    f'{key[:200]}";\n}}\n'.encode(),
+                    "text/plain",
+                )
             body = (replay.root / e["file"]).read_bytes()
             text = body[:300].decode("latin-1")
             if text.startswith("Error"):

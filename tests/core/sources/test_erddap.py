@@ -1,4 +1,5 @@
 """The ERDDAP client against a real local HTTP server replaying recorded Ifremer answers."""
+
 from __future__ import annotations
 
 import json
@@ -53,8 +54,21 @@ def test_float_cycle_matches_recording_and_independent_read(erddap_server, erdda
     std = P.to_levels(P.read_nc(_file_for(erddap_dir, req.url(REC)).read_bytes()), "ArgoFloats", "standard")
     assert set(std["temp_mode"]) == {"D"}
     np.testing.assert_allclose(std["temp"], ref["temp_adjusted"].astype(float))
-    assert {"profile_id", "platform_number", "cycle_number", "juld", "latitude", "longitude", "axis", "level",
-            "pres", "temp", "temp_qc", "temp_mode", "psal"} <= set(std.columns)
+    assert {
+        "profile_id",
+        "platform_number",
+        "cycle_number",
+        "juld",
+        "latitude",
+        "longitude",
+        "axis",
+        "level",
+        "pres",
+        "temp",
+        "temp_qc",
+        "temp_mode",
+        "psal",
+    } <= set(std.columns)
     assert std["level"].iloc[0] == 0 and std["level"].iloc[-1] == 108
 
 
@@ -83,10 +97,16 @@ def test_box_sized_with_ncheader(erddap_server):
 
 def test_chunked_bgc_box_and_no_matching_results(erddap_server, erddap_dir):
     c = ErddapClient(erddap_server.url, timeout=20)
-    lv = c.fetch_box((-55, 55, -51, 57), (0, 10), ("2022-05-01", "2023-04-06T19:12:00"), ["DOXY"],
-                     mode="research", chunks={"lon": 2, "time": 4})
+    lv = c.fetch_box(
+        (-55, 55, -51, 57),
+        (0, 10),
+        ("2022-05-01", "2023-04-06T19:12:00"),
+        ["DOXY"],
+        mode="research",
+        chunks={"lon": 2, "time": 4},
+    )
     assert len(erddap_server.requests) == 8
-    assert c.log.empty == 2            # two chunks are ERDDAP's 404 "no matching results"
+    assert c.log.empty == 2  # two chunks are ERDDAP's 404 "no matching results"
     n_ref = 0
     for u in erddap_server.requests:
         f = _file_for(erddap_dir, "https://erddap.ifremer.fr" + u)
@@ -107,8 +127,10 @@ def test_no_matching_results_is_empty_not_error(erddap_server):
     assert c.log.empty == 1
 
 
-@pytest.mark.parametrize("behaviour,exc", [("500", ErddapError), ("html", ErddapError),
-                                           ("truncated", ErddapError), ("short", ErddapError)])
+@pytest.mark.parametrize(
+    "behaviour,exc",
+    [("500", ErddapError), ("html", ErddapError), ("truncated", ErddapError), ("short", ErddapError)],
+)
 def test_failures_raise_clear_errors(erddap_server, behaviour, exc):
     erddap_server.behaviour = behaviour
     c = ErddapClient(erddap_server.url, timeout=3, retries=1, backoff=0.05)
@@ -116,7 +138,7 @@ def test_failures_raise_clear_errors(erddap_server, behaviour, exc):
         c.fetch_float("6902746", [34])
     assert str(ei.value)
     if behaviour == "500":
-        assert len(erddap_server.requests) == 2      # retried once
+        assert len(erddap_server.requests) == 2  # retried once
     if behaviour == "html":
         assert "HTML" in str(ei.value)
 
@@ -141,10 +163,19 @@ def test_csv_answer_parses_like_nc(erddap_dir):
     csv["time"] = csv["time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     for col in [c for c in csv.columns if c.endswith("_qc")]:
         csv[col] = csv[col].astype(str)
-    body = (",".join(csv.columns) + "\n" + ",".join("" for _ in csv.columns) + "\n"
-            + csv.to_csv(index=False, header=False, na_rep="NaN")).encode()
+    body = (
+        ",".join(csv.columns)
+        + "\n"
+        + ",".join("" for _ in csv.columns)
+        + "\n"
+        + csv.to_csv(index=False, header=False, na_rep="NaN")
+    ).encode()
     back = P.read_csv(body)
     a = P.to_levels(nc, "ArgoFloats", "standard")
     b = P.to_levels(back, "ArgoFloats", "standard")
-    pd.testing.assert_frame_equal(a[["pres", "temp", "psal", "temp_qc"]], b[["pres", "temp", "psal", "temp_qc"]],
-                                  check_dtype=False, atol=1e-5)
+    pd.testing.assert_frame_equal(
+        a[["pres", "temp", "psal", "temp_qc"]],
+        b[["pres", "temp", "psal", "temp_qc"]],
+        check_dtype=False,
+        atol=1e-5,
+    )

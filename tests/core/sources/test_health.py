@@ -1,4 +1,5 @@
 """Health check: components, the CLI, and the /health endpoint mounted in a real `panel serve`."""
+
 from __future__ import annotations
 
 import json
@@ -40,14 +41,20 @@ def test_health_reports_erddap_outage_without_probing(database, erddap_server, d
         r = health()
     e = r["components"]["erddap"]
     assert e["status"] == "down" and e["failures"] == 1 and e["last_error"] == "HTTP 500"
-    assert erddap_server.requests == []           # remembered: not probed during the cool-down
+    assert erddap_server.requests == []  # remembered: not probed during the cool-down
     monitor.reset()
 
 
 def test_health_cli_json(database, erddap_server):
     env = dict(os.environ, FLOATCHAT_ERDDAP_URL=erddap_server.url, FLOATCHAT_SOURCE="local")
-    p = subprocess.run([sys.executable, "-m", "floatchat_core.cli", "health", "--json"], env=env,
-                       capture_output=True, text=True, timeout=120, check=False)
+    p = subprocess.run(
+        [sys.executable, "-m", "floatchat_core.cli", "health", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     report = json.loads(p.stdout)
     assert report["components"]["database"]["status"] == "ok"
     assert p.returncode == {"ok": 0, "degraded": 1}[report["status"]]
@@ -66,9 +73,24 @@ def test_health_endpoint_in_panel_serve(database, tmp_path):
     app = tmp_path / "app.py"
     app.write_text("import panel as pn\npn.pane.Markdown('ok').servable()\n")
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "panel", "serve", str(app), "--port", str(port),
-                             "--address", "127.0.0.1", "--plugins", "floatchat_core.sources.health_http"],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "panel",
+            "serve",
+            str(app),
+            "--port",
+            str(port),
+            "--address",
+            "127.0.0.1",
+            "--plugins",
+            "floatchat_core.sources.health_http",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -77,7 +99,9 @@ def test_health_endpoint_in_panel_serve(database, tmp_path):
                 break
             except httpx.HTTPError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise AssertionError(proc.stdout.read().decode() if proc.poll() is not None else "timeout")
+                    raise AssertionError(
+                        proc.stdout.read().decode() if proc.poll() is not None else "timeout"
+                    )
                 time.sleep(0.5)
         assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
         body = r.json()

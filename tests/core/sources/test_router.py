@@ -1,4 +1,5 @@
 """The source router: live-first with fallback to the real local database, health memory, write-through."""
+
 from __future__ import annotations
 
 import json
@@ -13,12 +14,14 @@ from floatchat_core.sources import processors as P
 from floatchat_core.sources.router import fetch_profiles, monitor
 from floatchat_core.sources.writethrough import batch_from_erddap, write_through
 
-REC_URL = ('https://erddap.ifremer.fr/erddap/tabledap/ArgoFloats.nc?config_mission_number,cycle_number,data_mode,'
-           'direction,latitude,longitude,platform_number,position_qc,pres,pres_adjusted,pres_adjusted_error,'
-           'pres_adjusted_qc,pres_qc,psal,psal_adjusted,psal_adjusted_error,psal_adjusted_qc,psal_qc,temp,'
-           'temp_adjusted,temp_adjusted_error,temp_adjusted_qc,temp_qc,time,time_qc,vertical_sampling_scheme'
-           '&platform_number=~"6902746"&cycle_number=~"34"&latitude!=NaN&longitude!=NaN&distinct()'
-           '&orderBy("time,pres")')
+REC_URL = (
+    "https://erddap.ifremer.fr/erddap/tabledap/ArgoFloats.nc?config_mission_number,cycle_number,data_mode,"
+    "direction,latitude,longitude,platform_number,position_qc,pres,pres_adjusted,pres_adjusted_error,"
+    "pres_adjusted_qc,pres_qc,psal,psal_adjusted,psal_adjusted_error,psal_adjusted_qc,psal_qc,temp,"
+    "temp_adjusted,temp_adjusted_error,temp_adjusted_qc,temp_qc,time,time_qc,vertical_sampling_scheme"
+    '&platform_number=~"6902746"&cycle_number=~"34"&latitude!=NaN&longitude!=NaN&distinct()'
+    '&orderBy("time,pres")'
+)
 
 
 @pytest.fixture(autouse=True)
@@ -41,8 +44,14 @@ def _profiles_in(dataset_name: str) -> int:
     from floatchat_core.db import get_engine
 
     with get_engine().connect() as c:
-        return int(c.execute(text("SELECT count(*) FROM profiles p JOIN datasets d ON d.id = p.dataset_id "
-                                  "WHERE d.name = :n"), {"n": dataset_name}).scalar())
+        return int(
+            c.execute(
+                text(
+                    "SELECT count(*) FROM profiles p JOIN datasets d ON d.id = p.dataset_id WHERE d.name = :n"
+                ),
+                {"n": dataset_name},
+            ).scalar()
+        )
 
 
 def test_live_first_serves_live_then_falls_back_to_written_through_copy(clean_db, erddap_server, dead_url):
@@ -87,14 +96,19 @@ def test_failures_fall_back_to_local_within_timeout(clean_db, erddap_server, dea
 def test_outage_is_remembered_and_live_mode_refuses(clean_db, erddap_server, erddap_dir):
     write_through(_recorded_raw(erddap_dir), "ArgoFloats")
     erddap_server.behaviour = "500"
-    with override(erddap_url=erddap_server.url, source="live-first", erddap_timeout_s=1.0, erddap_retries=0,
-                  erddap_cooldown_s=30.0):
+    with override(
+        erddap_url=erddap_server.url,
+        source="live-first",
+        erddap_timeout_s=1.0,
+        erddap_retries=0,
+        erddap_cooldown_s=30.0,
+    ):
         fetch_profiles(platform_numbers=["6902746"], cycle_numbers=[34])
         n = len(erddap_server.requests)
         t0 = time.monotonic()
         _, info = fetch_profiles(platform_numbers=["6902746"], cycle_numbers=[34])
         assert time.monotonic() - t0 < 0.5
-        assert len(erddap_server.requests) == n          # the server was not asked again
+        assert len(erddap_server.requests) == n  # the server was not asked again
         assert info.source == "local" and "marked unavailable" in info.reason
         with pytest.raises(SourceUnavailableError):
             fetch_profiles(platform_numbers=["6902746"], cycle_numbers=[34], source="live")
@@ -120,7 +134,9 @@ def test_local_source_never_calls_the_server(clean_db, erddap_server, erddap_dir
 def test_region_questions_are_answered_locally(clean_db, erddap_server):
     with override(erddap_url=erddap_server.url, source="live-first"):
         _df, info = fetch_profiles(region="Atlantic Ocean", time_start="2017-01-01")
-    assert info.source == "local" and "floats or a lon/lat box" in info.reason and erddap_server.requests == []
+    assert (
+        info.source == "local" and "floats or a lon/lat box" in info.reason and erddap_server.requests == []
+    )
 
 
 def test_batch_from_erddap_bgc(erddap_dir):
@@ -134,5 +150,11 @@ def test_batch_from_erddap_bgc(erddap_dir):
     assert set(b.groups) == {"core", "bgc"}
     assert b.groups["bgc"].offsets[-1] == len(raw)
     ox = b.groups["bgc"].parameters["DOXY"]
-    np.testing.assert_array_equal(np.isfinite(ox.adjusted), np.isfinite(raw.sort_values(
-        ["platform_number", "cycle_number", "direction"], kind="stable")["doxy_adjusted"].to_numpy()))
+    np.testing.assert_array_equal(
+        np.isfinite(ox.adjusted),
+        np.isfinite(
+            raw.sort_values(["platform_number", "cycle_number", "direction"], kind="stable")[
+                "doxy_adjusted"
+            ].to_numpy()
+        ),
+    )

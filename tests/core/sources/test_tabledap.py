@@ -1,4 +1,5 @@
 """ERDDAP URL building: every recorded tabledap request of shared/data/erddap is reproduced byte for byte."""
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,11 @@ def _request_from(url: str):
     ds, resp = path.rsplit("/", 1)[1].rsplit(".", 1)
     names = q.split("&", 1)[0].split(",")
     mode = "research" if "pres_adjusted!=NaN" in q else "standard"
-    params = None if ds == "ArgoFloats-reference" else sorted(
-        {v[: -len("_adjusted")] for v in names if v.endswith("_adjusted")})
+    params = (
+        None
+        if ds == "ArgoFloats-reference"
+        else sorted({v[: -len("_adjusted")] for v in names if v.endswith("_adjusted")})
+    )
     m = re.search(r'platform_number=~"([^"]+)"', q)
     c = re.search(r'cycle_number=~"([^"]+)"', q)
     if m:
@@ -68,16 +72,20 @@ def test_hand_written_requests_match_recordings(erddap_dir):
     # a box with time as dates (2004-01-01 .. 2004-01-31), numbers keep their type
     box = box_request((-20, 0, -16.0, 1), (0, 100.0), ("2004-01-01", "2004-01-31"))
     assert box.url(BASE) in urls
-    assert 'longitude>=-20&longitude<=-16.0&latitude>=0&latitude<=1&pres>=0&pres<=100.0' \
-           '&time>=1072915200.0&time<=1075507200.0' in box.url(BASE)
+    assert (
+        "longitude>=-20&longitude<=-16.0&latitude>=0&latitude<=1&pres>=0&pres<=100.0"
+        "&time>=1072915200.0&time<=1075507200.0" in box.url(BASE)
+    )
     # BGC: oxygen asked → synthetic-BGC dataset, core families always along; research = adjusted only
     std = float_request("5903248", [34], ["DOXY"])
     assert std.dataset == "ArgoFloats-synthetic-BGC" and std.url(BASE) in urls
     res = float_request("5903248", [34], ["DOXY"], mode="research")
     assert res.url(BASE) in urls
     assert "doxy_qc" not in res.variables and "doxy_adjusted_qc" in res.variables
-    assert res.url(BASE).endswith('&pres_adjusted!=NaN&temp_adjusted!=NaN&psal_adjusted!=NaN'
-                                  '&latitude!=NaN&longitude!=NaN&distinct()&orderBy("time,pres_adjusted")')
+    assert res.url(BASE).endswith(
+        "&pres_adjusted!=NaN&temp_adjusted!=NaN&psal_adjusted!=NaN"
+        '&latitude!=NaN&longitude!=NaN&distinct()&orderBy("time,pres_adjusted")'
+    )
 
 
 def test_chunking_reproduces_recorded_chunks(erddap_dir):
