@@ -6,6 +6,7 @@ import json
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from floatchat_core.config import override
@@ -158,3 +159,16 @@ def test_batch_from_erddap_bgc(erddap_dir):
             ].to_numpy()
         ),
     )
+
+
+def test_live_box_is_sized_then_fetched_with_recorded_urls(erddap_server, erddap_dir):
+    recorded = {e["url"].replace("https://erddap.ifremer.fr", "") for e in
+                json.loads((erddap_dir / "index.json").read_text())}
+    with override(erddap_url=erddap_server.url, source="live"):
+        df, info = fetch_profiles(box=(-20, 0, -16.0, 1), pres_min=0, pres_max=100.0, time_start="2004-01-01",
+                                  time_end="2004-01-31")
+    assert info.source == "erddap" and len(info.urls) == 2
+    assert [u.split("?")[0].rsplit(".", 1)[1] for u in erddap_server.requests] == ["ncHeader", "nc"]
+    assert all(u in recorded for u in erddap_server.requests)
+    assert len(df) > 0 and df["longitude"].between(-20, -16).all() and (df["pres"].dropna() <= 100).all()
+    assert df["juld"].min() >= pd.Timestamp("2004-01-01", tz="UTC")
