@@ -263,3 +263,25 @@ def test_to_bytes_for_download_buttons():
     assert to_bytes(df, "netcdf")[:4] == b"\x89HDF"
     with pytest.raises(ValueError):
         to_bytes(df, "xls")
+
+
+def test_question_answers_export_through_the_chat_engine(clean_db, tmp_path):
+    from floatchat_core.argo import open_profiles
+    from floatchat_core.chat import ask
+    from floatchat_core.exports import export_command, is_profile_frame
+
+    _ingest(SAMPLE / "5900865_prof.nc", "original")
+    prof, _ = _levels("5900865")
+    a = ask("export temperature profiles of float 5900865 as netcdf")
+    path = Path(a.provenance["export_path"])
+    b = open_profiles(path)
+    assert len(b) == len(prof) and set(b.platform_number) == {"5900865"}
+    with netCDF4.Dataset(path) as ds:
+        assert "floatchat_sql" in ds.ncattrs() and ds.qc_mode == "standard"
+    out, summary = export_command(tmp_path / "q.nc", question="temperature profiles of float 5900865")
+    assert out.is_file() and "rows" in summary
+    with netCDF4.Dataset(out) as ds:
+        assert ds.Conventions.startswith("Argo") or ds.Conventions == "CF-1.10"
+    answer = ask("temperature profiles of float 5900865")
+    if is_profile_frame(answer.frame):
+        assert len(open_profiles(answer.to_netcdf(tmp_path / "a.nc"))) > 0
