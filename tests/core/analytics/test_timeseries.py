@@ -124,3 +124,20 @@ def test_anomaly_summary_of_a_warm_year():
     assert "monthly climatology of all other years" in r["method"]
     none = anomaly_summary(df, "2030-01-01", "2030-12-31")
     assert none["n_profiles"] == 0 and "not enough" in none["note"]
+
+
+def test_mann_kendall_scales_and_trend_sorts_time():
+    import time as _t
+
+    rng = np.random.default_rng(5)
+    y = np.cumsum(rng.normal(0.01, 1, 200_000))
+    t0 = _t.perf_counter()
+    s, z, p = mann_kendall(y)
+    assert _t.perf_counter() - t0 < 5 and np.isfinite(z)
+    small = np.round(rng.normal(0, 1, 300), 1)
+    assert mann_kendall(small)[0] == _mk_reference(small)
+    df = _profiles(years=5, slope_per_year=0.05, amp=0.0, noise=0.05).sample(frac=1.0, random_state=1)
+    shuffled = trend(df, value="value", time="juld", count=None)
+    ordered = trend(df.sort_values("juld"), value="value", time="juld", count=None)
+    assert shuffled["mann_kendall_s"] == ordered["mann_kendall_s"] > 0
+    assert shuffled["lag1_autocorrelation"] == pytest.approx(ordered["lag1_autocorrelation"])
