@@ -7,6 +7,7 @@ from __future__ import annotations
 from .erddap import ErddapClient, FetchLog
 from .health import health
 from .router import HealthMonitor, SourceInfo, fetch_profiles, monitor
+from .writethrough import write_through
 from .tabledap import DATASETS, TabledapRequest, box_request, chunk_request, float_request, wire_url
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "health",
     "monitor",
     "wire_url",
+    "write_through",
 ]

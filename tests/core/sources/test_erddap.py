@@ -179,3 +179,16 @@ def test_csv_answer_parses_like_nc(erddap_dir):
         check_dtype=False,
         atol=1e-5,
     )
+
+
+def test_large_box_is_chunked_from_its_ncheader_size(erddap_server):
+    import math
+
+    c = ErddapClient(erddap_server.url, timeout=10, max_rows=25)
+    req = box_request((-20, 0, -16.0, 1), (0, 100.0), ("2004-01-01", "2004-01-31"))
+    n = c.count_rows(req)
+    reqs = c.box_requests((-20, 0, -16.0, 1), (0, 100.0), ("2004-01-01", "2004-01-31"))
+    assert n > 25 and len(reqs) == math.ceil(n / 25)
+    assert reqs[0].time[0] == 1072915200.0 and reqs[-1].time[1] == 1075507200.0
+    assert all(a.time[1] == b.time[0] for a, b in zip(reqs, reqs[1:], strict=False))
+    assert all(r.box == (-20, 0, -16.0, 1) for r in reqs)
