@@ -255,6 +255,12 @@ def profile_levels(profile_ids, parameters: Sequence[str] | None = None, pres_mi
     return df
 
 
+def _modes(vmode: np.ndarray) -> pd.Categorical:
+    """Data modes as a categorical (fast to build, compares equal to 'R'/'A'/'D')."""
+    codes = np.select([vmode == "R", vmode == "A", vmode == "D"], [0, 1, 2], -1).astype(np.int8)
+    return pd.Categorical.from_codes(codes, categories=["R", "A", "D"])
+
+
 def _levels_frame(rows, ids, use_axes, axes, layout, mode, pres_min, pres_max) -> pd.DataFrame:
     order = {pid: i for i, pid in enumerate(ids)}
     rows = sorted(rows, key=lambda r: order.get(r[0], 0))
@@ -266,13 +272,14 @@ def _levels_frame(rows, ids, use_axes, axes, layout, mode, pres_min, pres_max) -
         base = 6
         pres_idx = base + 6 * block[0][0]
         n = np.array([len(core.decode(r[pres_idx], "real")) for r in rows], dtype=np.int64)
+        pns, pn_codes = np.unique(np.array([r[1] for r in rows], dtype=object), return_inverse=True)
         meta = {"profile_id": np.repeat([r[0] for r in rows], n).astype(np.int64),
-                "platform_number": np.repeat(np.array([r[1] for r in rows], dtype=object), n),
+                "platform_number": pd.Categorical.from_codes(np.repeat(pn_codes, n), categories=list(pns)),
                 "cycle_number": np.repeat([r[2] for r in rows], n).astype(np.int32),
                 "juld": np.repeat(pd.to_datetime([r[3] for r in rows], utc=True).astype("datetime64[ns, UTC]"), n),
                 "latitude": np.repeat(np.array([r[4] for r in rows], dtype=np.float64), n),
                 "longitude": np.repeat(np.array([r[5] for r in rows], dtype=np.float64), n),
-                "axis": np.full(int(n.sum()), a, dtype=object),
+                "axis": pd.Categorical.from_codes(np.zeros(int(n.sum()), np.int8), categories=[a]),
                 "level": (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)).astype(np.int32)}
         out = dict(meta)
         pres_ok = None
@@ -293,7 +300,7 @@ def _levels_frame(rows, ids, use_axes, axes, layout, mode, pres_min, pres_max) -
                 pres_ok = ~np.isnan(value)
             elif mode != "expert":
                 value = np.where(pres_ok, value, np.nan).astype(np.float32)
-            out[name], out[f"{name}_qc"], out[f"{name}_mode"] = value, qc, vmode.astype(object)
+            out[name], out[f"{name}_qc"], out[f"{name}_mode"] = value, qc, _modes(vmode)
             if mode == "expert":
                 err = np.concatenate([core.decode(r[j + 4], "real", m) for r, m in zip(rows, n)]) if n.sum() \
                     else np.empty(0, np.float32)
@@ -338,6 +345,78 @@ def _level_subquery(parameter: str, mode: str) -> str:
             f"WHERE {pok} AND {vok}")
 
 
+#: Levels fetched on each side of the binary-searched target level (QC-failing levels near the
+#: target are skipped within this window; a profile whose window runs out is refetched whole).
+SLICE_WINDOW = 8
+
+
+def _slice_sql(name: str, candidates: str, window: bool) -> str:
+    """Per candidate profile: data modes, whether the window was cut, and two ``array_send``
+    values — the window's pressure/value arrays (raw, adjusted) back to back as one real[] and
+    their four QC arrays as one smallint[] (each part ``L`` long; missing arrays are NaN / -1)."""
+    p = BY_NAME[name]
+    axis = "pres" if p.axis == "core" else "bgc_pres"
+    col = p.column
+    reals = [f"p.{axis}", f"p.{axis}_adjusted", f"p.{col}", f"p.{col}_adjusted"]
+    qcs = [f"p.{axis}_qc", f"p.{axis}_adjusted_qc", f"p.{col}_qc", f"p.{col}_adjusted_qc"]
+    sl = "[w.lo:w.hi]" if window else ""
+    real_parts = " || ".join(f"coalesce({a}{sl}, array_fill('NaN'::real, ARRAY[w.len]))" for a in reals)
+    qc_parts = " || ".join(f"coalesce({a}{sl}, array_fill((-1)::smallint, ARRAY[w.len]))" for a in qcs)
+    lo = f"greatest(k.k - {SLICE_WINDOW}, 1)" if window else "1"
+    hi = f"least(k.k + {SLICE_WINDOW} + 1, k.n)" if window else "k.n"
+    # the pressure axis is detoasted once (OFFSET 0 keeps it from being inlined into each use);
+    # width_bucket binary-searches the target in it when it is NULL-free (ascending, as Argo's
+    # pressure-increasing test requires); otherwise the whole profile is sent
+    return f"""
+SELECT p.id AS profile_id, p.platform_number, p.cycle_number, p.juld, p.latitude, p.longitude,
+       coalesce(nullif(p.{axis}_data_mode, ''), nullif(p.data_mode, ''), 'R') AS pdm,
+       coalesce(nullif(p.{col}_data_mode, ''), nullif(p.data_mode, ''), 'R') AS vdm,
+       w.lo > 1 AS cut_low, w.hi < w.n AS cut_high,
+       array_send(array_replace({real_parts}, NULL, 'NaN'::real)) AS reals,
+       array_send(array_replace({qc_parts}, NULL, (-1)::smallint)) AS qcs
+FROM ({candidates}) c
+JOIN profiles p ON p.id = c.id
+CROSS JOIN LATERAL (SELECT coalesce(p.{axis}, p.{axis}_adjusted) || '{{}}'::real[] AS ax OFFSET 0) d
+CROSS JOIN LATERAL (SELECT CASE WHEN array_position(d.ax, NULL) IS NULL
+                                THEN width_bucket(CAST(:target AS real), d.ax) END AS k,
+                           coalesce(cardinality(d.ax), 0) AS n) k0
+CROSS JOIN LATERAL (SELECT coalesce({lo.replace("k.k", "k0.k")}, 1) AS lo,
+                           coalesce({hi.replace("k.k", "k0.k").replace("k.n", "k0.n")}, k0.n) AS hi) w0
+CROSS JOIN LATERAL (SELECT w0.lo, w0.hi, k0.n, greatest(w0.hi - w0.lo + 1, 0) AS len) w
+ORDER BY c.ord"""
+
+
+def _brackets(rows, target: float, mode: str) -> tuple[dict[int, float], set[int]]:
+    """Interpolated value per profile id from fetched (windowed) arrays, and the ids whose
+    window was too narrow to decide (to be refetched whole)."""
+    if not rows:
+        return {}, set()
+    reals = [core.decode(r[10], "real") for r in rows]
+    qcs = [core.decode(r[11], "qc") for r in rows]
+    n = np.array([a.size // 4 for a in reals], dtype=np.int64)
+    R = np.concatenate([a.reshape(4, -1).T for a in reals]) if n.sum() else np.empty((0, 4), np.float32)
+    Q = np.concatenate([a.reshape(4, -1).T for a in qcs]) if n.sum() else np.empty((0, 4), np.int16)
+    pdm = np.repeat(np.array([r[6] for r in rows], dtype="<U1"), n)
+    vdm = np.repeat(np.array([r[7] for r in rows], dtype="<U1"), n)
+    pr, _, _ = core.select_values(R[:, 0], Q[:, 0], R[:, 1], Q[:, 1], pdm, mode)
+    v, _, _ = core.select_values(R[:, 2], Q[:, 2], R[:, 3], Q[:, 3], vdm, mode)
+    row = np.repeat(np.arange(len(rows)), n)
+    ok = ~np.isnan(pr) & ~np.isnan(v)
+    f = pd.DataFrame({"row": row[ok], "pr": pr[ok].astype(np.float64), "v": v[ok].astype(np.float64)})
+    lo = f[f.pr <= target]
+    hi = f[f.pr >= target]
+    lo = lo.loc[lo.groupby("row")["pr"].idxmax()].set_index("row")
+    hi = hi.loc[hi.groupby("row")["pr"].idxmin()].set_index("row")
+    both = lo.add_suffix("_lo").join(hi.add_suffix("_hi"), how="inner")
+    span = both.pr_hi - both.pr_lo
+    val = np.where(span > 0, both.v_lo + (both.v_hi - both.v_lo) * (target - both.pr_lo) / span.where(span > 0, 1),
+                   both.v_lo)
+    values = {int(rows[i][0]): float(x) for i, x in zip(both.index, val)}
+    unsure = {int(r[0]) for i, r in enumerate(rows)
+              if int(r[0]) not in values and ((r[8] and i not in lo.index) or (r[9] and i not in hi.index))}
+    return values, unsure
+
+
 def depth_slice(parameter: str, pres: float, mode: QCMode = "standard", *, settings: Settings | None = None,
                 **filters) -> pd.DataFrame:
     """The value of ``parameter`` at pressure ``pres`` (dbar) in each matching profile.
@@ -345,36 +424,49 @@ def depth_slice(parameter: str, pres: float, mode: QCMode = "standard", *, setti
     One row per profile: ``profile_id, platform_number, cycle_number, juld, latitude, longitude,
     pres_target`` (dbar), ``value`` (the parameter's unit): linearly interpolated between the two
     nearest QC-passing levels (``mode``) bracketing ``pres`` — the level itself when one sits
-    exactly there; no extrapolation, so profiles not spanning ``pres`` are left out. Computed in
-    the database (one query); newest profiles first.
+    exactly there; no extrapolation, so profiles not spanning ``pres`` are left out. Newest first.
+
+    How: the database binary-searches each profile's pressure array (``width_bucket``) and sends
+    only a window of levels around the target; the QC selection and interpolation run in numpy.
+    A profile whose window holds no QC-passing level on one side is fetched whole, so the result
+    is exactly that of a full scan.
     """
+    from sqlalchemy import text
+
     settings = settings or get_settings()
     core.check_mode(mode)
     name = core.parameter_names([parameter])[0]
     if name == "PRES":
         raise QueryError("depth_slice needs a parameter other than PRES")
+    target = float(pres)
     f = core.make_filters(filters)
     conds, params = core.where_clause(f, settings)
-    params.update(target=float(pres), slice_param=[name], limit=core.limit_of(f, settings))
-    conds += ["p.pres_min <= :target", "p.pres_max >= :target", "p.parameters @> CAST(:slice_param AS text[])",
-              "s.lo IS NOT NULL", "s.hi IS NOT NULL"]
-    sql = f"""
-SELECT p.id AS profile_id, p.platform_number, p.cycle_number, p.juld, p.latitude, p.longitude,
-       CAST(:target AS float8) AS pres_target,
-       CASE WHEN s.lo[1] = s.hi[1] THEN s.lo[2]
-            ELSE s.lo[2] + (s.hi[2] - s.lo[2]) * (:target - s.lo[1]) / (s.hi[1] - s.lo[1]) END AS value
-FROM profiles p
-CROSS JOIN LATERAL (
-    SELECT max(ARRAY[x.pr, x.v]) FILTER (WHERE x.pr <= :target) AS lo,
-           min(ARRAY[x.pr, x.v]) FILTER (WHERE x.pr >= :target) AS hi
-    FROM ({_level_subquery(name, mode)}) x) s
-{_where(conds)}
-ORDER BY p.juld DESC NULLS LAST, p.id
-LIMIT :limit"""
-    df = core.utc(core.run("depth_slice", sql, params, settings), "juld")
-    if df.empty:
-        df = pd.DataFrame(columns=["profile_id", "platform_number", "cycle_number", "juld", "latitude",
-                                   "longitude", "pres_target", "value"])
+    params.update(target=target, slice_param=[name], limit=core.limit_of(f, settings))
+    conds += ["p.pres_min <= :target", "p.pres_max >= :target", "p.parameters @> CAST(:slice_param AS text[])"]
+    # candidates first (cheap columns, index-ordered, limited); arrays only for those
+    candidates = (f"SELECT p.id, row_number() OVER (ORDER BY p.juld DESC NULLS LAST, p.id) AS ord "
+                  f"FROM profiles p {_where(conds)} ORDER BY p.juld DESC NULLS LAST, p.id LIMIT :limit")
+    sql = _slice_sql(name, candidates, window=True)
+    full_sql = _slice_sql(name, "SELECT id, id AS ord FROM profiles WHERE id = ANY(:ids)", window=False)
+
+    def fetch(c):
+        rows = c.execute(text(sql), params).all()
+        values, unsure = _brackets(rows, target, mode)
+        if unsure:
+            again = c.execute(text(full_sql), {"ids": sorted(unsure), "target": target}).all()
+            values.update(_brackets(again, target, mode)[0])
+        keep = [r for r in rows if int(r[0]) in values]
+        df = pd.DataFrame({"profile_id": np.array([r[0] for r in keep], dtype=np.int64),
+                           "platform_number": [r[1] for r in keep],
+                           "cycle_number": np.array([r[2] for r in keep], dtype=np.int64),
+                           "juld": pd.to_datetime([r[3] for r in keep], utc=True),
+                           "latitude": np.array([r[4] for r in keep], dtype=np.float64),
+                           "longitude": np.array([r[5] for r in keep], dtype=np.float64),
+                           "pres_target": np.full(len(keep), target),
+                           "value": np.array([values[int(r[0])] for r in keep], dtype=np.float64)})
+        return core.utc(df, "juld")
+
+    df = core.run(f"depth_slice:{mode}", sql, params, settings, fetch=fetch)    # the mode acts in numpy: key it
     df.attrs.update(parameter=name, mode=mode, unit=BY_NAME[name].units)
     return df
 

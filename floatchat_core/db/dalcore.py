@@ -266,7 +266,7 @@ def run(name: str, sql: str, params: dict, settings: Settings | None,
         else:
             value, cached = fetch(c), False
     rows = len(value) if hasattr(value, "__len__") and not isinstance(value, dict) else 1
-    record(sql, params, rows, (time.perf_counter() - t0) * 1000.0, cached, function=name)
+    record(sql, params, rows, (time.perf_counter() - t0) * 1000.0, cached, function=name.split(":")[0])
     return value
 
 

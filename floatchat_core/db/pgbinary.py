@@ -109,8 +109,9 @@ def encode_array(values: np.ndarray, offsets: np.ndarray, kind: str,
     if null is None:
         null = np.isnan(values) if values.dtype.kind == "f" else np.zeros(values.shape[0], bool)
     counts = np.diff(offsets).astype(np.int64)
-    valid_per_row = np.add.reduceat((~null).astype(np.int64), offsets[:-1]) if values.size else np.zeros(n, np.int64)
-    valid_per_row = np.where(counts > 0, valid_per_row, 0)   # reduceat quirk on empty rows
+    # valid elements per row from a cumulative sum (reduceat mishandles empty rows, trailing ones included)
+    csum = np.concatenate(([0], np.cumsum(~null, dtype=np.int64)))
+    valid_per_row = csum[offsets[1:]] - csum[offsets[:-1]]
     row_null = valid_per_row == 0
     nulls_per_row = counts - valid_per_row
     # row bytes: 4 (field len) + 20 (array header) + 4 per element + width per valid element
