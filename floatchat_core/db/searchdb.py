@@ -57,6 +57,12 @@ def index_state(settings: Settings | None = None) -> dict[str, Any]:
     return {"model": row.model, "dim": int(row.dim)}
 
 
+_MODEL_TRIGGER = """
+CREATE TRIGGER search_documents_model_check
+BEFORE INSERT OR UPDATE OF embedding, model ON search_documents
+FOR EACH ROW EXECUTE FUNCTION fc_search_model_check()"""
+
+
 def ensure_index_model(model: str, dim: int, settings: Settings | None = None) -> bool:
     """Make ``model`` (of dimension ``dim``) the index's model. Returns True when it changed.
 
@@ -77,8 +83,11 @@ def ensure_index_model(model: str, dim: int, settings: Settings | None = None) -
                        "error = NULL WHERE embedding IS NOT NULL OR status <> 'pending'"))
         if int(row.dim) != int(dim):
             c.execute(text("DROP INDEX IF EXISTS search_documents_hnsw"))
+            # the model guard names the column (UPDATE OF embedding): re-create it around the change
+            c.execute(text("DROP TRIGGER IF EXISTS search_documents_model_check ON search_documents"))
             c.execute(text(f"ALTER TABLE search_documents ALTER COLUMN embedding TYPE vector({int(dim)}) "
                            "USING NULL"))
+            c.execute(text(_MODEL_TRIGGER))
             if int(dim) <= HNSW_MAX_DIM:
                 c.execute(text("CREATE INDEX search_documents_hnsw ON search_documents "
                                "USING hnsw (embedding vector_cosine_ops)"))
@@ -419,7 +428,8 @@ def _filter_sql(filters: dict[str, Any], params: dict[str, Any]) -> str:
     return "".join(f" AND {c}" for c in conds)
 
 
-# Lexical half: the query's lexemes held by at most :max_df of the documents, each weighted by
+# Lexical half: the query's lexemes held by at most :max_df of the documents (and always the
+# rarest one), each weighted by
 # its inverse document frequency; a document's lexical score is the idf-weighted share of the
 # query's lexemes it holds (0..1).
 _HYBRID = """
@@ -431,7 +441,8 @@ WITH nd AS (
   WHERE t.lexeme <> ALL(CAST(:stop AS text[]))
 ), qw AS (
   SELECT ql.lexeme, ql.ndoc, ln(1 + nd.n / greatest(ql.ndoc, 1)) AS idf,
-         ql.ndoc > 0 AND ql.ndoc <= :max_df * nd.n AS selective
+         ql.ndoc > 0 AND (ql.ndoc <= :max_df * nd.n
+                          OR ql.ndoc = (SELECT min(ndoc) FROM ql WHERE ndoc > 0)) AS selective
   FROM ql, nd
 ), q AS (
   SELECT CAST(:qvec AS vector) AS v,

@@ -1,0 +1,136 @@
+#!/usr/bin/env python
+"""Search benchmark: hybrid search latency (query embedding included) at 20,000 floats.
+
+    python benchmarks/search.py            # 20,000 synthetic floats, 300 timed queries
+    python benchmarks/search.py --smoke    # 1,000 floats, 60 queries: a CI check that it runs (< 60 s)
+
+It uses its own throw-away managed PostgreSQL (a temporary FLOATCHAT_HOME), never your
+database, and the real local model (all-MiniLM-L6-v2 on the CPU). Measured:
+
+* ``populate`` — synthetic floats and their profiles/positions written by SQL;
+* ``index``    — documents built (regions visited by spatial join) and embedded, docs/s;
+* ``query``    — ``search()`` end to end (query embedding, HNSW + full-text candidates in one
+  SQL query, fusion), per query: p50 / p95 / p99 / max in milliseconds, after one warm-up
+  query (the model load is reported separately). The target is p95 < 50 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+
+QUERIES = [
+    "oxygen floats in the Arabian Sea", "which floats measured oxygen in the southern Indian Ocean last year?",
+    "temperature-only float from 1997", "BODC float in the North Atlantic", "Coriolis BGC float with dissolved oxygen",
+    "chlorophyll floats in the Mediterranean", "Deep Argo float in the South Pacific", "floats in the Sea of Japan",
+    "Labrador Sea core float from Canada", "bio-optical float with backscatter in the Norwegian Sea",
+    "pH and nitrate in the equatorial Pacific", "INCOIS floats in the Bay of Bengal", "Caribbean Sea float",
+    "deep float with an oxygen sensor in the Weddell Sea", "Gulf of Alaska", "Black Sea biogeochemistry",
+    "SOCCOM nitrate floats in the Southern Ocean", "recent float in the Great Australian Bight",
+    "float 9500123", "APEX floats of Synthetic project 12", "floats of Synthetic PI 77",
+    "JMA float near Japan with salinity", "KMA floats from 2015", "ARVOR float in the Tasman Sea",
+    "NAVIS float with nitrate", "salinity profiles in the Gulf of Mexico", "floats in the Kuroshio region",
+    "chocolate cake recipe", "delayed-mode floats in the South Atlantic", "real-time floats in the Indian Ocean",
+]
+
+
+def _machine() -> dict:
+    import psutil
+
+    return {"cpus": os.cpu_count(), "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(), "platform": platform.platform(),
+            "load_avg_1min_at_start": round(os.getloadavg()[0], 2)}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--floats", type=int, default=20_000)
+    ap.add_argument("--queries", type=int, default=300, help="timed queries (cycling through the list)")
+    ap.add_argument("--smoke", action="store_true", help="1,000 floats, 60 queries")
+    ap.add_argument("--json", type=Path, help="also write the results here")
+    args = ap.parse_args(argv)
+    if args.smoke:
+        args.floats, args.queries = 1_000, 60
+
+    home = Path(tempfile.mkdtemp(prefix="floatchat-bench-search-"))
+    os.chmod(home, 0o755)
+    os.environ["FLOATCHAT_HOME"] = str(home)
+    os.environ.pop("DATABASE_URL", None)
+    os.environ["FLOATCHAT_SEARCH_INDEX_ON_INGEST"] = "0"
+    sys.path.insert(0, str(REPO))
+    from floatchat_core import db
+    from floatchat_core.db import cluster
+    from floatchat_core.db.regions import seed_if_needed
+    from floatchat_core.db.searchsynth import insert_synthetic_floats
+    from floatchat_core.search import reindex, search
+    from floatchat_core.search.embeddings import get_provider
+    from floatchat_core.search.synthetic import random_floats
+
+    results: dict = {"machine": _machine()}
+    try:
+        db.up()
+        seed_if_needed()
+        t0 = time.perf_counter()
+        spec = random_floats(args.floats, seed=11, bgc_fraction=0.2, deep_fraction=0.05, years=(1999, 2024))
+        info = insert_synthetic_floats(spec, dataset="bench-search")
+        results["populate"] = {"floats": info["n_floats"], "profiles": info["n_profiles"],
+                               "seconds": round(time.perf_counter() - t0, 1)}
+
+        t0 = time.perf_counter()
+        get_provider().load()
+        results["model_load_seconds"] = round(time.perf_counter() - t0, 2)
+        t0 = time.perf_counter()
+        r = reindex()
+        secs = time.perf_counter() - t0
+        results["index"] = {**r, "seconds": round(secs, 1), "docs_per_s": round(r["documents"] / secs, 1)}
+
+        search("warm-up query about oxygen floats")             # first query: caches, plans
+        times, n_hits = [], []
+        for i in range(args.queries):
+            q = QUERIES[i % len(QUERIES)]
+            t0 = time.perf_counter()
+            hits = search(q, limit=10)
+            times.append((time.perf_counter() - t0) * 1e3)
+            n_hits.append(len(hits))
+        t = np.asarray(times)
+        results["query"] = {"n": len(t), "p50_ms": round(float(np.percentile(t, 50)), 1),
+                            "p95_ms": round(float(np.percentile(t, 95)), 1),
+                            "p99_ms": round(float(np.percentile(t, 99)), 1), "max_ms": round(float(t.max()), 1),
+                            "mean_ms": round(float(t.mean()), 1), "mean_hits": round(float(np.mean(n_hits)), 1)}
+        # the query embedding alone, for the breakdown
+        prov = get_provider()
+        e = []
+        for i in range(min(100, args.queries)):
+            t0 = time.perf_counter()
+            prov.embed_query(QUERIES[i % len(QUERIES)])
+            e.append((time.perf_counter() - t0) * 1e3)
+        results["query_embedding"] = {"p50_ms": round(float(np.percentile(e, 50)), 1),
+                                      "p95_ms": round(float(np.percentile(e, 95)), 1)}
+        results["machine"]["load_avg_1min_at_end"] = round(os.getloadavg()[0], 2)
+    finally:
+        db.dispose_engines()
+        cluster.remove()
+        shutil.rmtree(home, ignore_errors=True)
+
+    print(json.dumps(results, indent=2, default=str))
+    q = results["query"]
+    print(f"\nsearch at {results['populate']['floats']:,} floats: p50 {q['p50_ms']} ms, p95 {q['p95_ms']} ms, "
+          f"p99 {q['p99_ms']} ms over {q['n']} queries (query embedding p50 "
+          f"{results['query_embedding']['p50_ms']} ms); index {results['index']['docs_per_s']} docs/s")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
