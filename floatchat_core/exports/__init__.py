@@ -235,7 +235,8 @@ def _write_cf_table(frame: pd.DataFrame, path: Path, prov: dict[str, Any]) -> No
                 v[:] = np.where(np.isfinite(a), a, FILL_DOUBLE)
             else:
                 v = ds.createVariable(name, str, ("row",))
-                v[:] = s.fillna("").astype(str).to_numpy(dtype=object)
+                o = s.astype(object)
+                v[:] = o.where(o.notna(), "").astype(str).to_numpy(dtype=object)
             for k, val in attrs.items():
                 v.setncattr(k, val)
         ds.setncatts(

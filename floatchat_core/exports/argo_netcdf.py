@@ -31,6 +31,12 @@ _MODE_RANK = {"R": 0, "A": 1, "D": 2}
 _RANK_MODE = np.array(["R", "A", "D"])
 
 
+def _text(s: pd.Series, default: str) -> np.ndarray:
+    """A text column (object, string or categorical) as a numpy str array, missing → ``default``."""
+    o = s.astype(object)
+    return o.where(o.notna(), default).astype(str).to_numpy()
+
+
 def _param_columns(frame: pd.DataFrame) -> list[str]:
     cols = set(frame.columns)
     return [
@@ -49,7 +55,7 @@ def _family(frame: pd.DataFrame, c: str) -> dict[str, np.ndarray]:
             else np.full(n, default, dtype)
         )
 
-    mode = frame[f"{c}_mode"].fillna("").astype(str).to_numpy() if f"{c}_mode" in frame else np.full(n, "R")
+    mode = _text(frame[f"{c}_mode"], "") if f"{c}_mode" in frame else np.full(n, "R")
     if f"{c}_raw" in frame:  # expert frame: every twin is there
         return {
             "raw": col(f"{c}_raw", np.nan, np.float64),
@@ -189,11 +195,7 @@ def write_argo_profiles(frame: pd.DataFrame, path, prov: dict) -> None:
         cyc.long_name = "Float cycle number"
         cyc.conventions = "0...N, 0 : launch cycle (if exists), 1 : first complete cycle"
         cyc[:] = first["cycle_number"].to_numpy(np.int32)
-        direction = (
-            first["direction"].fillna("A").astype(str).to_numpy()
-            if "direction" in first
-            else np.full(n_prof, "A")
-        )
+        direction = _text(first["direction"], "A") if "direction" in first else np.full(n_prof, "A")
         cvar(
             "DIRECTION",
             ("N_PROF",),
@@ -203,7 +205,7 @@ def write_argo_profiles(frame: pd.DataFrame, path, prov: dict) -> None:
         )
         if not merged:
             if "data_mode" in first and first["data_mode"].notna().all():
-                dm = first["data_mode"].astype(str).to_numpy()
+                dm = _text(first["data_mode"], "R")
             else:
                 core_cols = ["pres", *[c for c in params if not BY_COLUMN[c].is_bgc]]
                 ranks = np.stack(

@@ -60,7 +60,8 @@ def apply_qc_mode(
             .fillna(-1)
             .to_numpy(np.int16)
         )
-        dm = pd.Series(col(p, "_data_mode", "")).fillna("").astype(str).to_numpy()
+        dm = pd.Series(col(p, "_data_mode", ""), dtype=object)
+        dm = dm.where(dm.notna(), "").astype(str).to_numpy()
         chosen[p] = select_values(
             col(p, "_raw", np.nan).astype(np.float64),
             raw_qc,

@@ -101,7 +101,7 @@ def test_health_endpoint_in_panel_serve(database, tmp_path):
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise AssertionError(
                         proc.stdout.read().decode() if proc.poll() is not None else "timeout"
-                    )
+                    ) from None
                 time.sleep(0.5)
         assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
         body = r.json()
