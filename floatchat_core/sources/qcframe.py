@@ -77,7 +77,8 @@ def apply_qc_mode(
             value = np.where(bad_pres, np.nan, value)
         out[p] = value
         out[f"{p}_qc"] = np.asarray(qc).astype(np.int8)
-        out[f"{p}_mode"] = np.asarray(vmode).astype(object)
+        # categorical like the DAL's (blank → NaN), so live and local frames concatenate cleanly
+        out[f"{p}_mode"] = pd.Categorical(np.asarray(vmode).astype(str), categories=["R", "A", "D"])
         if mode != "expert":
             out = out.drop(columns=[f"{p}{s}" for s in _SUFFIXES if f"{p}{s}" in out.columns])
     return out
