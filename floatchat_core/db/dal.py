@@ -27,6 +27,7 @@ cache (``db.cache``) except ``profile_positions`` (possibly millions of rows).
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -39,6 +40,8 @@ from ..config import Settings, get_settings
 from ..errors import NotFoundError, QueryError
 from . import dalcore as core
 from .dalcore import QCMode, last_query
+
+log = logging.getLogger(__name__)
 
 __all__ = ["QCMode", "count_profiles", "dataset_stats", "depth_slice", "find_profiles", "float_info",
            "float_trajectory", "floats_by_type", "get_dataset", "last_data_time", "last_query", "latest_positions",
@@ -177,10 +180,22 @@ def _copy_frame(name: str, sql: str, params: dict, settings: Settings, dtypes: d
 
 
 # ----------------------------------------------------------------------------- levels
-def _axis_columns(prefix: str) -> list[str]:
-    return [core.send_real(f"p.{prefix}"), core.send_qc(f"p.{prefix}_qc"), core.send_real(f"p.{prefix}_adjusted"),
-            core.send_qc(f"p.{prefix}_adjusted_qc"), core.send_real(f"p.{prefix}_adjusted_error"),
-            f"coalesce(nullif(p.{prefix}_data_mode, ''), nullif(p.data_mode, ''), 'R')"]
+def _axis_columns(prefixes: list[str]) -> list[str]:
+    """An axis in three columns (+ one data mode per parameter): its length ``n``, one real[]
+    with every parameter's raw, adjusted and error arrays back to back, one smallint[] with their
+    raw and adjusted QC — each part ``n`` long (a NULL array becomes NaN / -1). Few, large
+    ``array_send`` values decode in a handful of numpy calls per profile."""
+    axis = prefixes[0]
+    n = f"coalesce(cardinality(coalesce(p.{axis}, p.{axis}_adjusted)), 0)"
+
+    def part(col, fill, typ):
+        return f"coalesce(p.{col}, array_fill({fill}::{typ}, ARRAY[{n}]))"
+
+    reals = " || ".join(part(f"{x}{s}", "'NaN'", "real") for x in prefixes for s in ("", "_adjusted", "_adjusted_error"))
+    qcs = " || ".join(part(f"{x}{s}", "(-1)", "smallint") for x in prefixes for s in ("_qc", "_adjusted_qc"))
+    return ([n, f"array_send(array_replace({reals}, NULL, 'NaN'::real))",
+             f"array_send(array_replace({qcs}, NULL, (-1)::smallint))"]
+            + [f"coalesce(nullif(p.{x}_data_mode, ''), nullif(p.data_mode, ''), 'R')" for x in prefixes])
 
 
 def _ids(profile_ids) -> list[int]:
@@ -233,12 +248,12 @@ def profile_levels(profile_ids, parameters: Sequence[str] | None = None, pres_mi
         cols = ["p.id", "p.platform_number", "p.cycle_number", "p.juld", "p.latitude", "p.longitude"]
         layout = []
         for a in use_axes:
-            for prefix in (["pres" if a == "core" else "bgc_pres"] + [BY_NAME[p].column for p in axes[a]]):
-                layout.append((a, prefix))
-                cols += _axis_columns(prefix)
+            prefixes = ["pres" if a == "core" else "bgc_pres"] + [BY_NAME[p].column for p in axes[a]]
+            layout.append((a, prefixes))
+            cols += _axis_columns(prefixes)
         sql = f"SELECT {', '.join(cols)} FROM profiles p WHERE p.id = ANY(:ids){range_sql}"
         rows = c.execute(text(sql), sql_params).all()
-        return _levels_frame(rows, ids, use_axes, axes, layout, mode, pres_min, pres_max), sql
+        return _levels_frame(rows, ids, axes, layout, mode, pres_min, pres_max), sql
 
     holder: dict[str, str] = {}
 
@@ -261,49 +276,50 @@ def _modes(vmode: np.ndarray) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=["R", "A", "D"])
 
 
-def _levels_frame(rows, ids, use_axes, axes, layout, mode, pres_min, pres_max) -> pd.DataFrame:
+def _levels_frame(rows, ids, axes, layout, mode, pres_min, pres_max) -> pd.DataFrame:
     order = {pid: i for i, pid in enumerate(ids)}
     rows = sorted(rows, key=lambda r: order.get(r[0], 0))
     frames = []
-    for a in use_axes:
-        block = [(i, prefix) for i, (ax, prefix) in enumerate(layout) if ax == a]
-        if not block or not rows:
+    j0 = 6
+    for a, prefixes in layout:
+        k = len(prefixes)
+        jn, jr, jq, jd = j0, j0 + 1, j0 + 2, j0 + 3
+        j0 += 3 + k
+        if not rows:
             continue
-        base = 6
-        pres_idx = base + 6 * block[0][0]
-        n = np.array([len(core.decode(r[pres_idx], "real")) for r in rows], dtype=np.int64)
+        n = np.array([r[jn] for r in rows], dtype=np.int64)
+        reals, qcs = [], []
+        for r, m in zip(rows, n):
+            x, q = core.decode(r[jr], "real"), core.decode(r[jq], "qc")
+            if x.size != 3 * k * m or q.size != 2 * k * m:      # arrays longer than their axis: never written so
+                log.warning("dal.profile_levels ragged arrays in profile %s", r[0])
+                x, q = np.full(3 * k * m, np.nan, np.float32), np.full(2 * k * m, -1, np.int16)
+            reals.append(x.reshape(3 * k, m))
+            qcs.append(q.reshape(2 * k, m))
+        R = np.concatenate(reals, axis=1) if n.sum() else np.empty((3 * k, 0), np.float32)
+        Q = np.concatenate(qcs, axis=1) if n.sum() else np.empty((2 * k, 0), np.int16)
         pns, pn_codes = np.unique(np.array([r[1] for r in rows], dtype=object), return_inverse=True)
-        meta = {"profile_id": np.repeat([r[0] for r in rows], n).astype(np.int64),
-                "platform_number": pd.Categorical.from_codes(np.repeat(pn_codes, n), categories=list(pns)),
-                "cycle_number": np.repeat([r[2] for r in rows], n).astype(np.int32),
-                "juld": np.repeat(pd.to_datetime([r[3] for r in rows], utc=True).astype("datetime64[ns, UTC]"), n),
-                "latitude": np.repeat(np.array([r[4] for r in rows], dtype=np.float64), n),
-                "longitude": np.repeat(np.array([r[5] for r in rows], dtype=np.float64), n),
-                "axis": pd.Categorical.from_codes(np.zeros(int(n.sum()), np.int8), categories=[a]),
-                "level": (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)).astype(np.int32)}
-        out = dict(meta)
+        out = {"profile_id": np.repeat([r[0] for r in rows], n).astype(np.int64),
+               "platform_number": pd.Categorical.from_codes(np.repeat(pn_codes, n), categories=list(pns)),
+               "cycle_number": np.repeat([r[2] for r in rows], n).astype(np.int32),
+               "juld": np.repeat(pd.to_datetime([r[3] for r in rows], utc=True).astype("datetime64[ns, UTC]"), n),
+               "latitude": np.repeat(np.array([r[4] for r in rows], dtype=np.float64), n),
+               "longitude": np.repeat(np.array([r[5] for r in rows], dtype=np.float64), n),
+               "axis": pd.Categorical.from_codes(np.zeros(int(n.sum()), np.int8), categories=[a]),
+               "level": (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)).astype(np.int32)}
         pres_ok = None
-        for k, (li, prefix) in enumerate(block):
-            j = base + 6 * li
-            raw = np.concatenate([core.decode(r[j], "real", m) for r, m in zip(rows, n)]) if n.sum() else \
-                np.empty(0, np.float32)
-            rq = np.concatenate([core.decode(r[j + 1], "qc", m) for r, m in zip(rows, n)]) if n.sum() else \
-                np.empty(0, np.int16)
-            adj = np.concatenate([core.decode(r[j + 2], "real", m) for r, m in zip(rows, n)]) if n.sum() else \
-                np.empty(0, np.float32)
-            aq = np.concatenate([core.decode(r[j + 3], "qc", m) for r, m in zip(rows, n)]) if n.sum() else \
-                np.empty(0, np.int16)
-            dm = np.repeat(np.array([r[j + 5] for r in rows], dtype="<U1"), n)
+        for t, prefix in enumerate(prefixes):
+            raw, adj, err = R[3 * t], R[3 * t + 1], R[3 * t + 2]
+            rq, aq = Q[2 * t], Q[2 * t + 1]
+            dm = np.repeat(np.array([r[jd + t] for r in rows], dtype="<U1"), n)
             value, qc, vmode = core.select_values(raw, rq, adj, aq, dm, mode)
-            name = "pres" if k == 0 else prefix
-            if k == 0:
+            name = "pres" if t == 0 else prefix
+            if t == 0:
                 pres_ok = ~np.isnan(value)
             elif mode != "expert":
                 value = np.where(pres_ok, value, np.nan).astype(np.float32)
             out[name], out[f"{name}_qc"], out[f"{name}_mode"] = value, qc, _modes(vmode)
             if mode == "expert":
-                err = np.concatenate([core.decode(r[j + 4], "real", m) for r, m in zip(rows, n)]) if n.sum() \
-                    else np.empty(0, np.float32)
                 out.update({f"{name}_raw": raw, f"{name}_raw_qc": rq, f"{name}_adjusted": adj,
                             f"{name}_adjusted_qc": aq, f"{name}_adjusted_error": err})
         frames.append(pd.DataFrame(out))
