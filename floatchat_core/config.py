@@ -98,6 +98,8 @@ class Settings(BaseModel):
                           "key/secret from PANEL_OAUTH_KEY / PANEL_OAUTH_SECRET.")
     serve_processes: int = Field(1, ge=0, le=64, description="FLOATCHAT_SERVE_PROCESSES: `panel serve --num-procs`.")
     serve_threads: int = Field(4, ge=0, le=64, description="FLOATCHAT_SERVE_THREADS: `panel serve --num-threads`.")
+    upload_executor: Literal["dask", "serial"] = Field(
+        "dask", description="FLOATCHAT_UPLOAD_EXECUTOR: where admin uploads are ingested (Dask, or a server thread).")
 
     @field_validator("home", "pg_bin", "auth_file", mode="before")
     @classmethod
@@ -171,6 +173,7 @@ ENV: dict[str, str] = {
     "oauth_provider": "FLOATCHAT_OAUTH_PROVIDER",
     "serve_processes": "FLOATCHAT_SERVE_PROCESSES",
     "serve_threads": "FLOATCHAT_SERVE_THREADS",
+    "upload_executor": "FLOATCHAT_UPLOAD_EXECUTOR",
 }
 
 

@@ -152,7 +152,8 @@ def serve_command(port: int = 5006, address: str = "127.0.0.1", admin: bool = Fa
     if auth_file:
         folder = _basic_auth_file(auth_file)
         cleanup.append(folder)
-        cmd += ["--basic-auth", str(folder / "users.json")]
+        cmd += ["--basic-auth", str(folder / "users.json"),
+                "--basic-login-template", str(_workbench_dir() / "templates" / "login.html")]   # offline page
         env["FLOATCHAT_AUTH_FILE"] = str(Path(auth_file).resolve())
     elif settings.oauth_provider:
         cmd += ["--oauth-provider", settings.oauth_provider]

@@ -62,7 +62,8 @@ class JobMonitor(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._table = pn.widgets.Tabulator(pd.DataFrame(columns=JOB_COLUMNS), disabled=True, height=300,
+        self._table = pn.widgets.Tabulator(pd.DataFrame(columns=["job", *JOB_COLUMNS]), disabled=True, height=300,
+                                           hidden_columns=["id"],
                                            show_index=False, selectable=1, name="Jobs", sizing_mode="stretch_width",
                                            formatters={"progress": {"type": "progress", "legend": True}})
         self._table.param.watch(self._on_select, "selection")
@@ -95,6 +96,7 @@ class JobMonitor(pn.viewable.Viewer):
         view = df[[c for c in JOB_COLUMNS if c in df]].copy()
         if "id" in view:
             view["id"] = view["id"].astype(str)
+            view.insert(0, "job", view["id"].str[:8])
         if "retry_of" in view:
             view["retry_of"] = view["retry_of"].astype(str).str[:8].replace({"None": "", "nan": ""})
         sel = self.selected
@@ -191,7 +193,8 @@ class UploadPanel(pn.viewable.Viewer):
 
     dataset = param.String(default="uploads", doc="Dataset the uploaded files are ingested into.")
     executor = param.Selector(default="dask", objects=["dask", "serial"],
-                              doc="Where the job runs: the Dask cluster, or a thread of this server.")
+                              doc="Where the job runs: the Dask cluster, or a thread of this server "
+                                  "(default FLOATCHAT_UPLOAD_EXECUTOR).")
     job_ids = param.List(default=[], doc="Ids of the jobs submitted from this panel (newest last).")
     message = param.String(default="", doc="Outcome of the last upload (job id or a readable error).")
     monitor = param.ClassSelector(class_=JobMonitor, default=None, allow_None=True,
@@ -199,7 +202,10 @@ class UploadPanel(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        limit = get_settings().max_file_bytes
+        settings = get_settings()
+        if "executor" not in params:
+            self.executor = settings.upload_executor
+        limit = settings.max_file_bytes
         self._limit = limit
         self._dropper = pn.widgets.FileDropper(multiple=True, max_file_size=_size_label(limit),
                                                chunk_size=8 * 1024 * 1024, name="Argo files",

@@ -100,11 +100,21 @@ def current_role(settings: Settings | None = None) -> str | None:
     Under ``panel serve`` the login decides; in a notebook or plain Python the person running
     the process already holds the database credentials, so they act as ``admin``.
     """
-    import panel as pn
-
-    if not pn.state.served:
+    if not in_server_session():
         return "admin"
     return role_of(current_user(), settings=settings)
+
+
+def in_server_session() -> bool:
+    """True inside a Bokeh/Panel server session (``panel serve``), False in notebooks and scripts.
+
+    (``pn.state.served`` inspects the *calling* module's name, so it is False when called from a
+    library module even under ``panel serve``; the session context is what tells.)
+    """
+    import panel as pn
+
+    doc = pn.state.curdoc
+    return doc is not None and getattr(doc, "session_context", None) is not None
 
 
 def require_admin(action: str, settings: Settings | None = None) -> str | None:

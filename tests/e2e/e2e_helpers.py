@@ -59,7 +59,8 @@ class Server:
         return f"http://127.0.0.1:{self.port}/{app}"
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text()
 
     def stop(self) -> None:
@@ -111,3 +112,62 @@ def tap_lonlat_js() -> str:
       for (const v of Bokeh.index.roots ?? Object.values(Bokeh.index)) visit(v);
       return out[0] ?? null;
     }"""
+
+
+def autoload_token(base: str, app: str, cookie: str) -> tuple[int, str | None]:
+    """GET an app's autoload script (the route that skips the authorization callback) → (status, token)."""
+    import re
+    import urllib.error
+    import urllib.request
+
+    url = (f"{base}/{app}/autoload.js?bokeh-autoload-element=x&bokeh-app-path=/{app}"
+           f"&bokeh-absolute-url={base}/{app}")
+    req = urllib.request.Request(url, headers={"Cookie": cookie})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            body = r.read().decode()
+            status = r.status
+    except urllib.error.HTTPError as e:
+        return e.code, None
+    m = re.search(r'"token":\s*"([^"]+)"', body)
+    return status, m.group(1) if m else None
+
+
+def pull_document_json(base: str, app: str, token: str, cookie: str, timeout: float = 60) -> str:
+    """Speak Bokeh's websocket protocol like a browser would (cookie + session token) and return
+    the JSON of the document the server built for this session."""
+    from bokeh.protocol import Protocol
+    from bokeh.protocol.receiver import Receiver
+    from websockets.sync.client import connect
+
+    proto = Protocol()
+    ws_url = base.replace("http://", "ws://") + f"/{app}/ws"
+    with connect(ws_url, subprotocols=["bokeh", token], additional_headers={"Cookie": cookie},
+                 origin=base, open_timeout=timeout, max_size=2**28) as ws:
+        receiver = Receiver(proto)
+
+        def step(coro):   # Receiver.consume never awaits I/O; run it without an event loop (Playwright owns one)
+            try:
+                coro.send(None)
+            except StopIteration as stop:
+                return stop.value
+            raise RuntimeError("bokeh Receiver.consume awaited unexpectedly")
+
+        def read_message():
+            while True:
+                msg = step(receiver.consume(ws.recv(timeout=timeout)))
+                if msg is not None:
+                    return msg
+
+        ack = read_message()
+        assert ack.msgtype == "ACK", ack.msgtype
+        req = proto.create("PULL-DOC-REQ")
+        ws.send(req.header_json)
+        ws.send(req.metadata_json)
+        ws.send(req.content_json)
+        while True:
+            reply = read_message()
+            if reply.msgtype == "PULL-DOC-REPLY":
+                import json
+
+                return json.dumps(reply.content["doc"])
