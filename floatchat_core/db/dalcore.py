@@ -100,19 +100,21 @@ def resolve_region_id(region: str | int, settings: Settings) -> dict:
 
     from .regions import resolve_region
 
+    from .regions import _region
+
     if isinstance(region, int | np.integer) or (isinstance(region, str) and region.strip().isdigit()):
         with get_engine(readonly=True, settings=settings).connect() as c:
-            name = c.execute(text("SELECT name FROM ocean_regions WHERE id = :i"), {"i": int(region)}).scalar()
-        if name is None:
+            info = _region(c, int(region))
+        if info is None:
             raise RegionNotFoundError(str(region))
-        return {"id": int(region), "name": name, "match": "id"}
+        return {"id": int(region), "name": info["name"], "match": "id", "bbox": info["bbox"]}
     r = resolve_region(str(region), settings=settings)
     if r["status"] == "ambiguous":
         raise AmbiguousRegionError(str(region), r["candidates"])
     if r["region"] is None:
         raise RegionNotFoundError(str(region), r["candidates"])
     return {"id": r["region"]["id"], "name": r["region"]["name"], "match": r["status"],
-            "score": r["candidates"][0]["score"] if r["candidates"] else None}
+            "score": r["candidates"][0]["score"] if r["candidates"] else None, "bbox": r["region"]["bbox"]}
 
 
 def where_clause(f: Filters, settings: Settings, alias: str = "p") -> tuple[list[str], dict[str, Any]]:
@@ -148,18 +150,16 @@ def where_clause(f: Filters, settings: Settings, alias: str = "p") -> tuple[list
             raise QueryError(f"box must be (west, south, east, north) in degrees, not {f.box!r}") from None
         if not (-90 <= south <= north <= 90):
             raise QueryError(f"box latitudes must satisfy -90 <= south <= north <= 90, got {south}, {north}")
-        west, east = _lon(west), _lon(east)
-        params.update(bw=west, bs=south, be=east, bn=north)
-        g = f"{a}.position::geometry"
-        if west <= east:
-            conds.append(f"{g} && ST_MakeEnvelope(:bw, :bs, :be, :bn, 4326)")
-        else:   # crosses the antimeridian
-            conds.append(f"({g} && ST_MakeEnvelope(:bw, :bs, 180, :bn, 4326)"
-                         f" OR {g} && ST_MakeEnvelope(-180, :bs, :be, :bn, 4326))")
+        conds.append(_box_condition(a, "b", west, south, east, north, params))
     if f.region is not None:
         info = f.region_info or resolve_region_id(f.region, settings)
         f.region_info = info
         params["region_id"] = info["id"]
+        # the region's bounding box as literal numbers lets the planner estimate how many rows the
+        # region holds (it cannot for the geometry fetched at run time) and pick the time index
+        # for narrow time windows; the exact test is ST_Intersects with the (prepared) polygon
+        if info.get("bbox"):
+            conds.append(_box_condition(a, "rb", *info["bbox"], params))
         conds.append(f"ST_Intersects({a}.position::geometry, "
                      "(SELECT geog::geometry FROM ocean_regions WHERE id = :region_id))")
     if f.time_start is not None:
@@ -200,6 +200,17 @@ def where_clause(f: Filters, settings: Settings, alias: str = "p") -> tuple[list
         params["dataset_id"] = int(f.dataset_id)
         conds.append(f"{a}.dataset_id = :dataset_id")
     return conds, params
+
+
+def _box_condition(a: str, key: str, west: float, south: float, east: float, north: float, params: dict) -> str:
+    west, east = _lon(west), _lon(east)
+    params.update({f"{key}w": west, f"{key}s": float(south), f"{key}e": east, f"{key}n": float(north)})
+    g = f"{a}.position::geometry"
+    w, s, e, n = (f":{key}{c}" for c in "wsen")
+    if west <= east:
+        return f"{g} && ST_MakeEnvelope({w}, {s}, {e}, {n}, 4326)"
+    # crosses the antimeridian
+    return f"({g} && ST_MakeEnvelope({w}, {s}, 180, {n}, 4326) OR {g} && ST_MakeEnvelope(-180, {s}, {e}, {n}, 4326))"
 
 
 def limit_of(f: Filters, settings: Settings) -> int:
