@@ -485,7 +485,6 @@ def hybrid_candidates(query: str, query_vector: np.ndarray | None, model: str | 
     semantic_score`` (cosine similarity, NaN without a vector), ``in_semantic, lexical_score,
     in_lexical, exact_ref, matched_terms``. Structured ``filters`` apply to every branch.
     """
-    from sqlalchemy import text
 
     params: dict[str, Any] = {"q": query, "stop": list(stop_lexemes), "n": int(n_candidates),
                               "tokens": list(tokens), "model": model or "",

@@ -132,8 +132,8 @@ def float_documents(facts: pd.DataFrame, regions: pd.DataFrame) -> pd.DataFrame:
         reg_words, reg_ids = _region_phrases(by_float.get(pn))
         core_only = set(params) <= {"PRES", "TEMP"} and "TEMP" in params
         sentences = [f"Argo float {pn}: {type_words}"
-                     + (f", platform {r.platform_type}" if r.platform_type else "")
-                     + (f" made by {r.platform_maker}" if r.platform_maker else "") + "."]
+                     + (f", platform {platform_type}" if platform_type else "")
+                     + (f" made by {maker}" if maker else "") + "."]
         if dac:
             sentences.append(f"Data assembly centre (DAC): {DAC_NAMES.get(dac, dac.upper())}.")
         if project:

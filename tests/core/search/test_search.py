@@ -85,18 +85,21 @@ def test_structured_filters(search_corpus):
 
     from floatchat_core.search import search
 
-    oxy = search("float", kind="float", filters={"parameter": "oxygen"}, limit=50)
+    # min_similarity=0: every document passing the filters is a candidate (the filters are under test)
+
+    oxy = search("float", kind="float", filters={"parameter": "oxygen"}, limit=50, min_similarity=0.0)
     assert oxy and all("DOXY" in h["parameters"] for h in oxy)
     assert {"3902131", "7900002", "7900003"} <= {h["ref"] for h in oxy}
-    deep = search("float", kind="float", filters={"float_type": "deep"}, limit=50)
+    deep = search("float", kind="float", filters={"float_type": "deep"}, limit=50, min_similarity=0.0)
     assert {h["ref"] for h in deep} == {"3902131", "7900005", "7900018"}
-    arabian = search("float", kind="float", filters={"region": "Arabian Sea"}, limit=50)
+    arabian = search("float", kind="float", filters={"region": "Arabian Sea"}, limit=50, min_similarity=0.0)
     assert {h["ref"] for h in arabian} == {"2902269", "7900002"}
-    recent = search("float", kind="float", filters={"time_start": "2023-06-01"}, limit=50)
+    recent = search("float", kind="float", filters={"time_start": "2023-06-01"}, limit=50, min_similarity=0.0)
     assert recent and all(pd.Timestamp(h["time_end"]) >= pd.Timestamp("2023-06-01", tz="UTC") for h in recent)
-    old = search("float", kind="float", filters={"time_end": "1998-12-31"}, limit=50)
+    old = search("float", kind="float", filters={"time_end": "1998-12-31"}, limit=50, min_similarity=0.0)
     assert {h["ref"] for h in old} == {"13857"}
-    both = search("float", filters={"parameter": "DOXY", "region": "Bay of Bengal"}, limit=50)
+    both = search("float", kind="float", filters={"parameter": "DOXY", "region": "Bay of Bengal"}, limit=50,
+                  min_similarity=0.0)
     assert {h["ref"] for h in both} == {"7900016"}
 
 
