@@ -19,7 +19,7 @@ demo: setup
 
 ## Second command: everything set up, then the whole test suite (and the notebooks)
 test: setup
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env $(PYTEST_ARGS)
 
 serve: setup
 	$(PY) -m floatchat_core.cli serve --port $(PORT)
