@@ -168,11 +168,25 @@ def bench_size(n_profiles: int, repeat: int, seed: int) -> dict:
     with override(cache_ttl_s=0):
         for name, fn in _cases(rng, sample).items():
             reps = 3 if name == "all profile positions (map)" else repeat
-            fn(0)                                  # warm-up (connections, plans, page cache)
             times, rows, plans = [], [], []
+            try:
+                fn(0)                              # warm-up (connections, plans, page cache)
+            except Exception as exc:               # noqa: BLE001 — a failed query is a result, not a crash
+                out[name] = {"p50_ms": float("nan"), "p95_ms": float("nan"), "rows_median": 0, "rows_max": 0,
+                             "n": 0, "error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}",
+                             **({"target_ms": TARGETS[name][0], "met": False} if name in TARGETS else {})}
+                print(f"  {name}: FAILED {out[name]['error']}", flush=True)
+                continue
             for i in range(1, reps + 1):
                 t0 = time.perf_counter()
-                res = fn(i)
+                try:
+                    res = fn(i)
+                except Exception as exc:           # noqa: BLE001
+                    times.append(float("inf"))
+                    rows.append(0)
+                    plans.append((times[-1], None))
+                    print(f"  {name}: call {i} failed: {type(exc).__name__}", flush=True)
+                    continue
                 times.append((time.perf_counter() - t0) * 1000)
                 rows.append(len(res) if hasattr(res, "__len__") and not isinstance(res, dict) else 1)
                 plans.append((times[-1], dal.last_query()))
@@ -184,9 +198,11 @@ def bench_size(n_profiles: int, repeat: int, seed: int) -> dict:
                 r["target_ms"] = target
                 r["met"] = bool(r[f"{which}_ms"] < target)
                 if not r["met"]:
-                    slowest = max(plans, key=lambda x: x[0])[1]
+                    slowest = max((p for p in plans if p[1]), key=lambda x: x[0], default=(0, None))[1]
                     r["explain"] = _explain(slowest)
                     r["explain_sql"] = slowest.get("sql") if slowest else None
+            if any(np.isinf(times)):
+                r["failed_calls"] = int(np.isinf(times).sum())
             out[name] = r
     return out
 
@@ -262,6 +278,8 @@ def _print_size(size: int, res: dict) -> None:
     print(f"{'query':42s} {'p50 ms':>9s} {'p95 ms':>9s} {'rows (median/max)':>18s}  target")
     for name, r in res["queries"].items():
         tgt = "" if "target_ms" not in r else f"< {r['target_ms']} ms {'ok' if r['met'] else 'MISSED'}"
+        if r.get("error") or r.get("failed_calls"):
+            tgt += f"  FAILED: {r.get('error') or str(r['failed_calls']) + ' calls (statement timeout?)'}"
         print(f"{name:42s} {r['p50_ms']:9.1f} {r['p95_ms']:9.1f} {r['rows_median']:>9,}/{r['rows_max']:<8,}  {tgt}")
     for name, r in res["queries"].items():
         if r.get("explain"):
