@@ -281,7 +281,26 @@ def _seed(cur) -> int:
         cur.execute("UPDATE app_state SET value = value + 1 WHERE key = 'cache_generation'")
     cur.execute("INSERT INTO app_state (key, value) VALUES (%s, %s) "
                 "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", (STATE_KEY, fp))
+    _refresh_parts(cur)
     return n
+
+
+def _refresh_parts(cur) -> None:
+    """Re-cut the regions into the indexed pieces of ``mv_region_parts`` (migration 0006)."""
+    cur.execute("SELECT to_regclass('mv_region_parts') IS NOT NULL")
+    if cur.fetchone()[0]:
+        cur.execute("REFRESH MATERIALIZED VIEW mv_region_parts")
+        cur.execute("ANALYZE mv_region_parts")
+
+
+def refresh_region_parts(settings: Settings | None = None) -> None:
+    """Refresh the region pieces after regions were added or changed outside seeding."""
+    raw = get_engine(settings=settings).raw_connection()
+    try:
+        _refresh_parts(raw.cursor())
+        raw.commit()
+    finally:
+        raw.close()
 
 
 def seed_if_needed(settings: Settings | None = None) -> bool:

@@ -100,14 +100,9 @@ def ensure_index_model(model: str, dim: int, settings: Settings | None = None) -
 
 
 # ----------------------------------------------------------------------------- facts
-_REGIONS_TMP = """
-DROP TABLE IF EXISTS pg_temp._fc_rg;
-CREATE TEMP TABLE _fc_rg ON COMMIT DROP AS
-  SELECT id, name, kind, area_km2, ST_Subdivide(geog::geometry, 64) AS g FROM ocean_regions
-  WHERE right(name, 12) <> '(open ocean)';
-CREATE INDEX ON _fc_rg USING gist (g);
-ANALYZE _fc_rg;
-"""
+# Regions come from ``mv_region_parts``: the regions cut into ≤ 64-vertex pieces once
+# (materialized view, migration 0006; "(open ocean)" helper polygons left out), refreshed
+# whenever the regions are seeded — not re-cut on every call.
 
 # per float: the regions of its (snapped) positions, with the latitude range inside each
 _FLOAT_REGIONS = f"""
@@ -119,7 +114,7 @@ WITH cells AS (
 ), ucells AS (SELECT DISTINCT lon, lat FROM cells),
 cr AS (
   SELECT u.lon, u.lat, r.id, r.name, r.area_km2
-  FROM ucells u JOIN _fc_rg r
+  FROM ucells u JOIN mv_region_parts r
     ON ST_Covers(r.g, ST_SetSRID(ST_MakePoint(greatest(least(u.lon, 180), -180), u.lat), 4326))
 )
 SELECT c.platform_number, cr.id AS region_id, cr.name AS region, min(cr.area_km2) AS area_km2,
@@ -150,7 +145,7 @@ WITH pr AS (
   GROUP BY d.platform_number
 ), lr AS (
   SELECT m.platform_number, m.juld AS last_juld, m.latitude AS last_latitude, m.longitude AS last_longitude,
-         (SELECT array_agg(x.name ORDER BY x.area_km2) FROM (SELECT DISTINCT r.name, r.area_km2 FROM _fc_rg r
+         (SELECT array_agg(x.name ORDER BY x.area_km2) FROM (SELECT DISTINCT r.name, r.area_km2 FROM mv_region_parts r
            WHERE ST_Covers(r.g, m.position::geometry)) x) AS last_regions
   FROM mv_latest_float_positions m JOIN _fc_sel s USING (platform_number)
 )
@@ -194,7 +189,6 @@ def float_facts(platform_numbers: Sequence[str] | None = None, dataset_ids: Sequ
     Scope: the given floats, else the floats of the given datasets, else every float.
     """
     with get_engine(settings=settings).begin() as c:
-        c.exec_driver_sql(_REGIONS_TMP)
         _select_floats(c, platform_numbers, dataset_ids)
         facts = _frame(c, _FLOAT_FACTS)
         regions = _frame(c, _FLOAT_REGIONS)
@@ -234,7 +228,7 @@ WITH cells AS (
 ), ucells AS (SELECT DISTINCT lon, lat FROM cells),
 cr AS (
   SELECT u.lon, u.lat, r.id, r.name, r.area_km2
-  FROM ucells u JOIN _fc_rg r
+  FROM ucells u JOIN mv_region_parts r
     ON ST_Covers(r.g, ST_SetSRID(ST_MakePoint(greatest(least(u.lon, 180), -180), u.lat), 4326))
 )
 SELECT c.dataset_id, cr.id AS region_id, cr.name AS region, min(cr.area_km2) AS area_km2,
@@ -253,7 +247,6 @@ def dataset_facts(dataset_ids: Sequence[int] | None = None,
         if facts.empty:
             return facts, pd.DataFrame(columns=["dataset_id", "region_id", "region", "area_km2",
                                                 "lat_min", "lat_max"])
-        c.exec_driver_sql(_REGIONS_TMP)
         regions = _frame(c, _DATASET_REGIONS, {"ids": [int(x) for x in facts["id"]]})
     return facts, regions
 
