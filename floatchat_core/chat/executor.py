@@ -37,6 +37,8 @@ class Run:
         self.settings = settings
         self.queries: list[dict] = []
         self.datasets: set[int] = set()
+        #: ``SourceInfo`` (as a dict) when levels came through the source router (``chat.live``)
+        self.source: dict | None = None
 
     def note_datasets(self, df: pd.DataFrame) -> None:
         if "dataset_id" in df.columns and len(df):
@@ -155,6 +157,12 @@ def execute(spec: QuerySpec, *, settings: Settings | None = None, question: str 
         ans = _database_failure(e, settings)
         error = f"{type(e).__name__}: {e}"
     ans.spec, ans.question = spec, question
+    if settings.source != "local":
+        from .live import local_reason, sentence
+
+        src = run.source or local_reason(run)
+        if error is None and ans.clarification is None:
+            ans.text = f"{ans.text} {sentence(src, settings.erddap_timeout_s)}".strip()
     extra = {k: v for k, v in ans.provenance.items() if k not in ("queries", "elapsed_ms")}
     ans.provenance = {**provenance(run, (time.perf_counter() - t0) * 1000.0, error), **extra}
     if not ans.suggestions and ans.clarification is None:
@@ -184,7 +192,22 @@ def provenance(run: Run, elapsed_ms: float, error: str | None = None) -> dict[st
             "params": [q.get("params", {}) for q in run.queries],
             "rows": int(sum(q.get("rows", 0) for q in run.queries)),
             "elapsed_ms": round(elapsed_ms, 1), "qc_mode": s.qc_mode if s else None,
-            "source": "local database (read-only)", "datasets": datasets, "error": error}
+            "source": _source(run, error), "datasets": datasets, "error": error}
+
+
+def _source(run: Run, error: str | None = None) -> str | dict[str, Any]:
+    """``"local database (read-only)"`` with ``FLOATCHAT_SOURCE=local``; else the router's
+    ``SourceInfo`` (source, reason, elapsed_ms, url, fell_back…) as a dict."""
+    if run.settings.source == "local":
+        return "local database (read-only)"
+    if run.source is not None:
+        return run.source
+    if error and run.settings.source == "live":
+        return {"source": "none", "reason": error, "elapsed_ms": 0.0, "url": None, "fell_back": False,
+                "fallback": False, "mode": "live"}
+    from .live import local_reason
+
+    return local_reason(run)
 
 
 # ----------------------------------------------------------------------------- shared summaries

@@ -60,6 +60,21 @@ def find_parameters(text: str) -> tuple[list[str], bool, str]:
     return found, surface, _PARAM_RE.sub(lambda m: " " * len(m.group(0)), text)
 
 
+#: Change words that imply the parameter (checked only when no parameter is named).
+_TREND_WORDS: tuple[tuple[str, str], ...] = (
+    (r"\b(warming|cooling|(?:getting|becoming) (?:warmer|colder|cooler)|heat(?:ing)? up)\b", "TEMP"),
+    (r"\b(freshening|salinification|(?:getting|becoming) (?:saltier|fresher)|saltier|fresher)\b", "PSAL"),
+    (r"\b(de-?oxygenation|oxygen loss|losing oxygen|hypoxia)\b", "DOXY"),
+)
+
+
+def find_trend_parameters(text: str) -> list[str]:
+    """Parameters implied by change words: warming/cooling → TEMP, freshening/saltier → PSAL,
+    deoxygenation/oxygen loss → DOXY (in mention order)."""
+    hits = sorted((m.start(), name) for rx, name in _TREND_WORDS for m in re.finditer(rx, text))
+    return list(dict.fromkeys(name for _, name in hits))
+
+
 # ----------------------------------------------------------------------------- numbers and units
 NUM = r"(\d+(?:\.\d+)?)"
 _M_UNITS = r"(m|meters?|metres?|mtrs?)"

@@ -55,6 +55,11 @@ def _nothing(run: Run, what: str = "profiles") -> Answer:
 # ----------------------------------------------------------------------------- listings
 def find_profiles(run: Run) -> Answer:
     ex, s = _ex(), run.spec
+    if run.settings.source != "local":
+        from .live import wants_router
+
+        if wants_router(run):
+            return _find_profiles_routed(run)
     f = run.filters()
     total = run.dal("count_profiles", **f)
     if total["n_profiles"] == 0:
@@ -73,6 +78,22 @@ def find_profiles(run: Run) -> Answer:
 
 
 _MODE = {"R": "real-time", "A": "adjusted", "D": "delayed-mode"}
+
+
+def _find_profiles_routed(run: Run) -> Answer:
+    """``find_profiles`` through the source router: the profiles of the levels it returned."""
+    from .live import fetch_levels
+
+    ex, s = _ex(), run.spec
+    got = fetch_levels(run, list(s.parameters) or ["TEMP", "PSAL"], ex.default_limit(s, run.settings))
+    if got is None:
+        return _nothing(run)
+    prof, _lv, total = got
+    text = (f"{A.plural(total['n_profiles'], 'profile')} from {A.plural(total['n_floats'], 'float')}"
+            f"{ex.where(s)}, {A.fmt_span(total['time_start'], total['time_end'])}")
+    return Answer(text=text + ".", frame=prof, message=ex.narrowed(len(prof), total["n_profiles"]),
+                  plot={"kind": "map", "x": "longitude", "y": "latitude", "by": "platform_number",
+                        "title": f"{len(prof):,} profiles"})
 
 
 def map_floats(run: Run) -> Answer:
@@ -127,6 +148,11 @@ def nearest_floats(run: Run) -> Answer:
 # ----------------------------------------------------------------------------- profiles and levels
 def _profiles_and_levels(run: Run, parameters: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, dict] | None:
     ex, s = _ex(), run.spec
+    if run.settings.source != "local":
+        from .live import fetch_levels, wants_router
+
+        if wants_router(run):
+            return fetch_levels(run, parameters, ex.PLOT_MAX_PROFILES)
     f = run.filters()
     total = run.dal("count_profiles", **f)
     if total["n_profiles"] == 0:
@@ -287,10 +313,103 @@ def timeseries(run: Run) -> Answer:
     if tr is not None:
         text += ". " + trend_sentence(tr, "Trend", unit).rstrip(".")
     else:
-        text += "; too few months for a trend"
+        text += f"; {len(monthly)} month(s) of data are too few for a trend (at least 6 needed)"
     ans = Answer(text=text + f" ({s.qc_mode} QC).", frame=monthly,
                  plot={"kind": "timeseries", "x": "month", "y": "mean", "title": f"{A.param_label(p)} {at}"})
     ans.provenance["trend"] = tr
+    return ans
+
+
+#: Half-width (dbar) of the layer an anomaly "at P dbar" averages: max(ANOMALY_HALF_DBAR, 5 % of P).
+ANOMALY_HALF_DBAR = 10.0
+
+
+def _anomaly_layer(run: Run) -> tuple[float, float, str]:
+    s = run.spec
+    if s.pressure is not None:
+        half = max(ANOMALY_HALF_DBAR, 0.05 * float(s.pressure))
+        lo, hi = max(float(s.pressure) - half, 0.0), float(s.pressure) + half
+        return lo, hi, f"at {s.pressure:g} dbar ({lo:g}–{hi:g} dbar layer)"
+    return run.layer()
+
+
+def _years(years) -> str:
+    """``[2013, 2014, 2015, 2018]`` → ``"2013–2015, 2018"``."""
+    ys = sorted({int(y) for y in years})
+    out, i = [], 0
+    while i < len(ys):
+        j = i
+        while j + 1 < len(ys) and ys[j + 1] == ys[j] + 1:
+            j += 1
+        out.append(f"{ys[i]}" if i == j else f"{ys[i]}–{ys[j]}")
+        i = j + 1
+    return ", ".join(out)
+
+
+def anomaly(run: Run) -> Answer:
+    """A period's mean departure from the monthly climatology of every other year (same region,
+    layer and QC mode): ``region_profile_values`` over all years → ``analytics.anomaly_summary``."""
+    from ..analytics.timeseries import anomalies, anomaly_summary, climatology, monthly_series
+
+    ex, s = _ex(), run.spec
+    p = s.parameters[0]
+    lo, hi, at = _anomaly_layer(run)
+    f = run.filters(depth=False)
+    for k in ("time_start", "time_end", "pres_min", "pres_max", "parameters"):
+        f.pop(k, None)
+    f.setdefault("limit", run.settings.row_cap)
+    df = run.dal("region_profile_values", p, lo, hi, mode=s.qc_mode, **f)
+    df = df[pd.to_numeric(df["value"], errors="coerce").notna()].reset_index(drop=True) if len(df) else df
+    period = _period(s).strip() or "the period"
+    if df.empty:
+        return _nothing(run)
+    t = pd.to_datetime(df["juld"], utc=True)
+    t0 = pd.Timestamp(s.time_start, tz="UTC") if s.time_start else t.min()
+    t1 = (pd.Timestamp(s.time_end, tz="UTC") + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+          if s.time_end else t.max())
+    inside = ((t >= t0) & (t <= t1)).to_numpy()
+    name, unit = A.param_label(p), A.UNITS.get(p, "")
+    span = f"{A.plural(len(df), 'profile')} {A.fmt_span(t.min(), t.max())}"
+    if not inside.any():
+        return Answer(text=f"No {name} values {at}{ex.where(s)} {period}; the record there has {span}.",
+                      suggestions=["widen the period", "drop the region", "show the time series"])
+    if inside.all():
+        q = (f"All {span} of {name} {at}{ex.where(s)} fall {period}, so there is no other year to build a "
+             f"climatology from. Widen the region or the layer, or ask for the time series instead?")
+        return Answer(text=q, clarification=q, frame=df,
+                      suggestions=[f"{name} time series {at}{ex.where(s)}", f"{name} anomaly {at} in "
+                                   f"{t.max().year}" if t.max().year != t.min().year else "drop the region"])
+    summ = anomaly_summary(df, t0, t1)
+    outside = df[~inside]
+    clim_years = _years(pd.to_datetime(outside["juld"], utc=True).dt.year)
+    clim = climatology(outside)
+    an = anomalies(df, clim)
+    an["in_period"] = inside
+    series = monthly_series(an.dropna(subset=["anomaly"]), value="anomaly")
+    months = pd.to_datetime(an.loc[inside, "juld"], utc=True).dt.tz_localize(None).dt.to_period("M").dt.to_timestamp()
+    series["in_period"] = series["month"].dt.tz_localize(None).isin(set(months))
+    n_in = int(inside.sum())
+    head = (f"{name.capitalize()} anomaly {at}{ex.where(s)} {period}: ")
+    if np.isfinite(summ["ci_low"]):
+        head += (f"{summ['mean_anomaly']:+.3g} {unit} (95 % CI {summ['ci_low']:+.3g} to {summ['ci_high']:+.3g}, "
+                 f"std {summ['std']:.3g}) from {A.plural(summ['n_profiles'], 'profile')}")
+    else:
+        head += (f"not computable — {summ.get('note', 'too few profiles')}"
+                 + (f" (single-profile anomaly {summ['mean_anomaly']:+.3g} {unit})"
+                    if np.isfinite(summ["mean_anomaly"]) else ""))
+    text = (head + f" ({A.plural(_floats(df[inside]), 'float')}), against the monthly climatology of "
+            f"{clim_years} ({A.plural(summ['n_climatology'], 'profile')}, {A.plural(_floats(outside), 'float')})")
+    if summ["months_without_climatology"]:
+        miss = ", ".join(pd.Timestamp(2000, m, 1).strftime("%b") for m in summ["months_without_climatology"])
+        dropped = n_in - summ["n_profiles"]
+        text += f"; {A.plural(dropped, 'profile')} in months without a climatology ({miss}) left out"
+    text += f". Method: {summ['method']} ({s.qc_mode} QC)."
+    ans = Answer(text=text, frame=series,
+                 plot={"kind": "timeseries", "x": "month", "y": "mean", "by": "in_period",
+                       "title": f"{name} anomaly {at}", "ylabel": f"anomaly ({unit})".strip()},
+                 message=ex.narrowed(len(df), len(df) + 1) if len(df) >= run.settings.row_cap else None)
+    ans.provenance["anomaly"] = {**summ, "climatology_years": clim_years, "layer_dbar": [lo, hi],
+                                 "n_record": int(len(df))}
     return ans
 
 
@@ -374,7 +493,8 @@ def export(run: Run) -> Answer:
 
 
 HANDLERS = {"find_profiles": find_profiles, "map_floats": map_floats, "plot_profiles": plot_profiles,
-            "ts_diagram": ts_diagram, "compare": compare, "timeseries": timeseries, "depth_slice": depth_slice,
+            "ts_diagram": ts_diagram, "compare": compare, "timeseries": timeseries, "anomaly": anomaly,
+            "depth_slice": depth_slice,
             "nearest_floats": nearest_floats, "float_info": float_info, "trajectory": trajectory,
             "discover": discover, "statistics": statistics, "export": export}
 
@@ -392,6 +512,8 @@ def suggestions(spec: QuerySpec) -> list[str]:
         out = [f"now {other}", "same at 1000 m" if spec.pressure != 1000 else "same at 200 m", "show the trend over time"]
     elif i == "timeseries":
         out = [f"now {other}", "only delayed-mode data", "export that"]
+    elif i == "anomaly":
+        out = [f"now {other}", "show the time series", "only delayed-mode data"]
     elif i == "compare":
         out = [f"now {other}", "show the time series", "export that"]
     elif i in ("float_info", "trajectory"):

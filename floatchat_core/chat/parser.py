@@ -35,7 +35,7 @@ SURFACE_PRES = (0.0, 10.0)
 SURFACE_TARGET = 10.0
 
 #: Intents that need a parameter, and statistics that do.
-NEEDS_PARAMETER = {"depth_slice", "timeseries", "compare"}
+NEEDS_PARAMETER = {"depth_slice", "timeseries", "compare", "anomaly"}
 VALUE_STATISTICS = {"mean", "min", "max", "range", "std", "median"}
 
 Resolver = Callable[[str], dict]
@@ -52,6 +52,8 @@ SUGGESTIONS = [
 _INTENT_RULES: tuple[tuple[str, str], ...] = (
     ("export", r"\b(export|download|save|write (?:it |them |that )?(?:to|as))\b|\b(?:as|to|in)\s+(?:a\s+)?"
                r"(?:csv|parquet|netcdf|net cdf)\b"),
+    ("anomaly", r"\b(anomal(?:y|ies|ous)|departures? from (?:the )?(?:climatology|normal|average)|"
+                r"(?:relative|compared) to (?:the )?(?:climatology|normal))\b"),
     ("compare", r"\b(compare|comparison|compared|versus|vs\.?|difference between|differ(?:ence)?s?|contrast)\b"),
     ("ts_diagram", r"\b(t-?s|θ-?s|theta-?s|temperature[\s-]+salinity|t/s|ts)[\s-]+(diagram|plot|relation(?:ship)?|"
                    r"space|curve|scatter)\b|\bwater[\s-]mass(?:es)?\b|\bt-s\b"),
@@ -61,7 +63,9 @@ _INTENT_RULES: tuple[tuple[str, str], ...] = (
     ("discover", r"\b(datasets?|data[\s-]?sets?|what data|which data|catalog(?:ue)?|discover|what floats measure|"
                  r"which floats (?:measure|carry|record|have|sample)|floats (?:that|which) (?:measure|carry|record))\b"),
     ("timeseries", r"\b(time[\s-]?series|trends?|over time|through time|evolution|evolved?|chang(?:e|ed|ing|es)|"
-                   r"monthly|seasonal cycle|year[\s-]over[\s-]year|interannual|warming|cooling|freshening)\b"),
+                   r"monthly|seasonal cycle|year[\s-]over[\s-]year|interannual|warming|cooling|freshening|"
+                   r"(?:getting|becoming) (?:warmer|colder|cooler|saltier|fresher)|salinification|"
+                   r"deoxygenation|de-oxygenation|oxygen loss|losing oxygen)\b"),
     ("float_info", r"\b(tell me about|info(?:rmation)?|details?|metadata|describe|summar(?:y|ise|ize)|"
                    r"what (?:is|about) (?:float|wmo)|who (?:operates|deployed|owns))\b"),
     ("statistics", r"\b(how many|count|number of|average|mean|median|max(?:imum)?|min(?:imum)?|highest|lowest|"
@@ -288,6 +292,8 @@ def parse_rules(question: Any, context: QuerySpec | None = None, *, reference_ti
     limit, w = ex.find_limit(w)
     times, w, _ = ex.find_times(w, _reference(reference_time, settings), errors)
     params, sst, _ = ex.find_parameters(low)
+    if not params:                           # "is it warming?" → temperature, "freshening" → salinity
+        params = ex.find_trend_parameters(low)
     qc_mode, data_mode = ex.find_qc(low)
     float_type = ex.find_float_type(low)
     intent = detect_intent(low)
@@ -506,11 +512,17 @@ def _finish(spec: dict, text: str, understood: bool) -> QuerySpec | Clarificatio
                              suggestions=["nearest floats to 15N, 65E", "5 closest floats off Chennai"])
     needs = intent in NEEDS_PARAMETER or (intent == "statistics" and partial.statistic in VALUE_STATISTICS)
     if needs and not partial.parameters:
-        what = {"depth_slice": "map", "timeseries": "follow through time", "compare": "compare"}.get(
+        what = {"depth_slice": "map", "timeseries": "follow through time", "compare": "compare",
+                "anomaly": "compute the anomaly of"}.get(
             intent, f"compute the {partial.statistic} of")
         return Clarification(question=f"Which parameter should I {what}: temperature, salinity, oxygen, "
                                       f"chlorophyll, nitrate, pH…?", reason="missing_parameter", partial=partial,
                              suggestions=[f"{p} {text[:60]}" for p in ("temperature", "salinity", "oxygen")])
+    if intent == "anomaly" and partial.time_start is None and partial.time_end is None:
+        return Clarification(question="An anomaly of which period? Give a year or months, e.g. “oxygen "
+                                      "anomaly at 200 dbar in 2021”; the other years make the climatology.",
+                             reason="missing_period", partial=partial,
+                             suggestions=[f"{text[:60]} in 2021", f"{text[:60]} in the last 6 months"])
     if intent == "compare" and len(partial.compare) < 2:
         return Clarification(question="Compare what with what? Name two regions or two periods.",
                              reason="invalid", partial=partial,

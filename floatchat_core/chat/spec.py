@@ -23,6 +23,7 @@ Intent = Literal[
     "ts_diagram",       # temperature–salinity diagram
     "compare",          # two or more regions or periods side by side
     "timeseries",       # a parameter through time (monthly means, trend)
+    "anomaly",          # a period's departure from the monthly climatology of the other years
     "depth_slice",      # a parameter at one pressure across space
     "nearest_floats",   # floats closest to a point
     "float_info",       # one float's metadata and history
@@ -138,7 +139,8 @@ class QuerySpec(BaseModel):
     time_start: dt.date | None = Field(None, description="First day (inclusive, UTC).", examples=["2023-03-01"])
     time_end: dt.date | None = Field(None, description="Last day (inclusive, UTC).", examples=["2023-03-31"])
     pressure: float | None = Field(None, ge=0, le=12000, description="A single target pressure in decibar "
-                                   "(depth slices, comparisons 'at 200 dbar').", examples=[1000.0])
+                                   "(depth slices, comparisons 'at 200 dbar'; for anomalies the centre of "
+                                   "a ±10 dbar layer).", examples=[1000.0])
     pres_min: float | None = Field(None, ge=0, le=12000, description="Shallowest pressure of interest, decibar.",
                                    examples=[0.0])
     pres_max: float | None = Field(None, ge=0, le=12000, description="Deepest pressure of interest, decibar.",
@@ -220,7 +222,7 @@ class Clarification(BaseModel):
     suggestions: list[str] = Field(default_factory=list, description="Questions the user could ask instead.")
     candidates: list[str] = Field(default_factory=list, description="E.g. the regions a name could mean.")
     reason: Literal["empty", "ambiguous_region", "unknown_region", "missing_parameter", "missing_float",
-                    "missing_point", "invalid", "unsupported"] = "invalid"
+                    "missing_point", "missing_period", "invalid", "unsupported"] = "invalid"
     partial: QuerySpec | None = Field(None, description="What was understood so far.")
 
 
