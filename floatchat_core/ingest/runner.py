@@ -36,8 +36,7 @@ def get_client(workers: int | None = None, settings: Settings | None = None):
     global _CLIENT
     settings = settings or get_settings()
     with _CLIENT_LOCK:
-        if _CLIENT is not None and _CLIENT.status == "running" and (
-                workers is None or settings.dask_scheduler or len(_CLIENT.scheduler_info()["workers"]) == workers):
+        if _CLIENT is not None and _CLIENT.status == "running" and _client_fits(_CLIENT, workers, settings):
             return _CLIENT
         if _CLIENT is not None:
             close_client()
@@ -56,6 +55,22 @@ def get_client(workers: int | None = None, settings: Settings | None = None):
                                    silence_logs=logging.WARNING, memory_limit="4GiB")
             _CLIENT = Client(cluster)
         return _CLIENT
+
+
+def _client_fits(client, workers: int | None, settings: Settings) -> bool:
+    """Whether the cached client is what the settings ask for now: the configured scheduler
+    (by address), or our own LocalCluster with the requested number of workers."""
+    own = getattr(client, "cluster", None) is not None
+    if settings.dask_scheduler:
+        return not own and _same_address(client.scheduler.address, settings.dask_scheduler)
+    if not own:                     # connected to an external scheduler that is no longer configured
+        return False
+    return workers is None or len(client.scheduler_info()["workers"]) == workers
+
+
+def _same_address(a: str, b: str) -> bool:
+    strip = (lambda x: x.split("://", 1)[-1].replace("localhost", "127.0.0.1").rstrip("/"))
+    return strip(a) == strip(b)
 
 
 def close_client() -> None:
