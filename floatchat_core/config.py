@@ -38,13 +38,13 @@ class Settings(BaseModel):
     object_store: str | None = Field(
         None, description="FLOATCHAT_OBJECT_STORE: fsspec URL for staged raw files (default: <home>/objects).")
     max_file_bytes: int = Field(2 * 1024**3, gt=0, description="FLOATCHAT_MAX_FILE_BYTES: per-file size limit.")
-    max_zip_members: int = Field(100_000, gt=0, description="FLOATCHAT_MAX_ZIP_MEMBERS")
+    max_zip_members: int = Field(100_000, gt=0, description="FLOATCHAT_MAX_ZIP_MEMBERS: most members a ZIP upload may hold.")
     max_zip_uncompressed_bytes: int = Field(20 * 1024**3, gt=0,
-                                            description="FLOATCHAT_MAX_ZIP_UNCOMPRESSED_BYTES")
-    statement_timeout_ms: int = Field(15_000, gt=0, description="FLOATCHAT_STATEMENT_TIMEOUT_MS (read-only engine)")
+                                            description="FLOATCHAT_MAX_ZIP_UNCOMPRESSED_BYTES: most bytes a ZIP may inflate to (zip-bomb guard).")
+    statement_timeout_ms: int = Field(15_000, gt=0, description="FLOATCHAT_STATEMENT_TIMEOUT_MS: statement timeout (ms) of the read-only engine.")
     row_cap: int = Field(200_000, gt=0, description="FLOATCHAT_ROW_CAP: most rows a question may return.")
-    source: Literal["local", "live-first", "live"] = Field("local", description="FLOATCHAT_SOURCE")
-    erddap_url: str = Field("https://erddap.ifremer.fr/erddap", description="FLOATCHAT_ERDDAP_URL")
+    source: Literal["local", "live-first", "live"] = Field("local", description="FLOATCHAT_SOURCE: where answers come from: local, live-first (ERDDAP, local fallback) or live.")
+    erddap_url: str = Field("https://erddap.ifremer.fr/erddap", description="FLOATCHAT_ERDDAP_URL: ERDDAP server of the Argo datasets (ArgoFloats, ArgoFloats-synthetic-BGC).")
     erddap_timeout_s: float = Field(3.0, gt=0, description="FLOATCHAT_ERDDAP_TIMEOUT: seconds per live request "
                                     "(retries included) before falling back to the local database.")
     erddap_retries: int = Field(1, ge=0, le=10, description="FLOATCHAT_ERDDAP_RETRIES: extra attempts (backoff).")
@@ -64,14 +64,14 @@ class Settings(BaseModel):
     region_match_threshold: float = Field(
         0.4, ge=0, le=1,
         description="FLOATCHAT_REGION_MATCH_THRESHOLD: least pg_trgm similarity of a fuzzy region match.")
-    openai_api_key: SecretStr | None = Field(None, description="OPENAI_API_KEY")
-    openai_base_url: str | None = Field(None, description="OPENAI_BASE_URL (OpenAI-compatible server)")
+    openai_api_key: SecretStr | None = Field(None, description="OPENAI_API_KEY: enables the LLM question parser, LLM summaries and the openai embedding provider.")
+    openai_base_url: str | None = Field(None, description="OPENAI_BASE_URL: an OpenAI-compatible server (Ollama, vLLM, llama.cpp …); enables the LLM features.")
     llm_model: str = Field("gpt-4o-mini", description="FLOATCHAT_LLM_MODEL: chat model of the OpenAI-compatible "
                                                        "server (question parsing, dataset summaries).")
     llm_timeout_s: float = Field(10.0, gt=0, description="FLOATCHAT_LLM_TIMEOUT_S: timeout of one LLM call (s).")
-    embedding_provider: Literal["local", "openai"] = Field("local", description="FLOATCHAT_EMBEDDING_PROVIDER")
+    embedding_provider: Literal["local", "openai"] = Field("local", description="FLOATCHAT_EMBEDDING_PROVIDER: local (bundled all-MiniLM-L6-v2, CPU) or openai.")
     openai_embedding_model: str = Field("text-embedding-3-small",
-                                        description="FLOATCHAT_OPENAI_EMBEDDING_MODEL (openai embedding provider)")
+                                        description="FLOATCHAT_OPENAI_EMBEDDING_MODEL: embedding model of the openai provider.")
     embedding_batch_size: int = Field(64, ge=1, le=2048, description="FLOATCHAT_EMBEDDING_BATCH_SIZE: texts per batch.")
     embedding_max_retries: int = Field(4, ge=0, le=20,
                                        description="FLOATCHAT_EMBEDDING_MAX_RETRIES: retries of a rate-limited (429) batch.")
@@ -82,9 +82,9 @@ class Settings(BaseModel):
     search_max_limit: int = Field(100, ge=1, description="FLOATCHAT_SEARCH_MAX_LIMIT: most search hits.")
     search_index_on_ingest: bool = Field(
         True, description="FLOATCHAT_SEARCH_INDEX_ON_INGEST: (re)index search documents after each ingestion job.")
-    log_level: str = Field("WARNING", description="FLOATCHAT_LOG_LEVEL")
+    log_level: str = Field("WARNING", description="FLOATCHAT_LOG_LEVEL: logging level of the floatchat loggers.")
     pg_bin: Path | None = Field(None, description="FLOATCHAT_PG_BIN: folder with initdb/pg_ctl (auto-detected).")
-    db_name: str = Field("floatchat", description="FLOATCHAT_DB_NAME (managed cluster)")
+    db_name: str = Field("floatchat", description="FLOATCHAT_DB_NAME: database name in the managed cluster.")
     db_port: int | None = Field(None, description="FLOATCHAT_DB_PORT: fixed port for the managed cluster.")
     auth_file: Path | None = Field(
         None, description="FLOATCHAT_AUTH_FILE: JSON credentials for `floatchat serve` basic auth "

@@ -110,3 +110,10 @@ def test_import_is_light():
             f"print([m for m in {heavy!r} if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_configuration_docs_match_the_settings():
+    """docs/configuration.md is generated from Settings: a new setting must reach the docs."""
+    res = subprocess.run([sys.executable, str(REPO / "scripts" / "config_docs.py"), "--check"],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
