@@ -128,6 +128,7 @@ class ChatPane(pn.viewable.Viewer):
             button_properties={k: {"icon": v} for k, v in ICONS.items()},
             message_params={"show_reaction_icons": False, "show_copy_icon": False})
         self._chips = pn.FlexBox(*[self._chip(q) for q in self.examples], sizing_mode="stretch_width")
+        self._info = pn.pane.Markdown("", styles={"color": "#546e7a"}, margin=(0, 10), sizing_mode="stretch_width")
 
     def _chip(self, question: str, button_type: str = "light") -> pn.widgets.Button:
         b = pn.widgets.Button(name=question, button_type=button_type, button_style="outline", margin=(2, 4))
@@ -177,10 +178,15 @@ class ChatPane(pn.viewable.Viewer):
         except Exception as exc:   # a failing question is an answer, never a dead session
             log.warning("workbench.chat_failed error=%s", exc)
             self.error = str(exc)
+            self._info.object = f"The last question failed after {time.perf_counter() - t0:.2f} s."
             return pn.pane.Alert(f"Sorry, this question failed: {exc}", alert_type="danger")
         self.elapsed = time.perf_counter() - t0
         self.answer = answer
         self.asked += 1
+        prov = getattr(answer, "provenance", None) or {}
+        frame = getattr(answer, "frame", None)
+        self._info.object = (f"Answered in {self.elapsed:.2f} s · {0 if frame is None else len(frame):,} rows · "
+                             f"QC mode {prov.get('qc_mode', '?')} · {prov.get('source', 'local database')}")
         return view
 
     def render(self, answer: Any, elapsed_s: float | None = None) -> pn.Column:
@@ -228,7 +234,7 @@ class ChatPane(pn.viewable.Viewer):
         return pn.Row(*buttons)
 
     def __panel__(self):
-        return pn.Column(pn.pane.Markdown("**Try:**", margin=(0, 5)), self._chips, self._chat,
+        return pn.Column(pn.pane.Markdown("**Try:**", margin=(0, 5)), self._chips, self._info, self._chat,
                          sizing_mode="stretch_width")
 
 

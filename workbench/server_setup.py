@@ -16,3 +16,29 @@ pn.config.authorize_callback = authorize
 _level = getattr(logging, get_settings().log_level.upper(), logging.WARNING)
 logging.getLogger("floatchat_core").setLevel(_level)
 logging.getLogger("workbench").setLevel(_level)
+
+
+def _warm_up() -> None:
+    """Pay one-time costs before the first visitor: datashader's numba kernels, HoloViews' Bokeh
+    plotting, the coastline files (about 5 s on a 2-core machine, otherwise on the first page)."""
+    import time
+
+    import pandas as pd
+
+    t0 = time.perf_counter()
+    try:
+        import holoviews as hv
+
+        from workbench import chat, floatmap, profiles  # noqa: F401 - import cost, once
+        from workbench import plots
+
+        df = pd.DataFrame({"longitude": [0.0, 10.0], "latitude": [0.0, 5.0], "platform_number": ["1", "2"],
+                           "cycle_number": [1, 2]})
+        hv.renderer("bokeh").get_plot(plots.position_map(df))
+        plots.coastline_paths("110m")
+    except Exception as exc:   # warming up is an optimisation; never block the server on it
+        logging.getLogger("workbench").warning("serve.warm_up_failed error=%s", exc)
+    logging.getLogger("workbench").info("serve.warm_up seconds=%.1f", time.perf_counter() - t0)
+
+
+_warm_up()

@@ -40,7 +40,7 @@ class Server:
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen([sys.executable, "-m", "floatchat_core.cli", "serve", "--port", str(self.port),
                                       *args], env=dict(os.environ, **(env or {})), stdout=self._log,
-                                     stderr=subprocess.STDOUT, text=True)
+                                     stderr=subprocess.STDOUT, text=True, start_new_session=True)
         deadline = time.monotonic() + timeout
         probe = f"http://127.0.0.1:{self.port}/login" if "--auth" in args else self.url(app)
         while True:
@@ -64,12 +64,20 @@ class Server:
         return self.log_path.read_text()
 
     def stop(self) -> None:
+        """Stop ``floatchat serve`` and its ``panel serve`` child (their own process group)."""
+        import signal
+
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(timeout=15)
+                self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)   # whatever is left of this server's group
+        except ProcessLookupError:
+            pass
+        self.proc.wait(timeout=10)
         self._log.close()
 
 

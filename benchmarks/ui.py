@@ -1,0 +1,324 @@
+"""Workbench speed: map aggregation, dashboard first paint, concurrent chat sessions.
+
+    python benchmarks/ui.py            # 1,000,000 positions, 20 sessions during a bulk ingestion
+    python benchmarks/ui.py --smoke    # 200,000 positions, 3 sessions, no ingestion (CI, < 60 s on an idle machine)
+
+1. **Map**: synthetic positions rasterized server-side with the FloatMap's own pipeline
+   (``workbench.plots.position_points`` → datashader ``rasterize``), first aggregate of the world
+   and re-aggregation on zoom, both as pure aggregation and as the HoloViews/Bokeh plot update
+   (``RangeXY`` stream event on the rendered plot, what a browser zoom triggers).
+2. **First paint**: the dashboard on the bundled sample in headless Chromium (Debian's), from
+   navigation to the map's canvas and the summary line being on screen.
+3. **Sessions**: N websocket clients speaking Bokeh's protocol to ``panel serve`` on 127.0.0.1
+   (each pulls its own document, as a browser does), each asking questions while
+   ``floatchat ingest`` runs on the shared GDAC corpus. Time per answer = from sending the
+   question to the server having built the answer (ChatPane's "Answered in" line); errors counted.
+
+Uses its own throw-away managed PostgreSQL (a temporary FLOATCHAT_HOME).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("FLOATCHAT_SHARED", REPO.parent / "shared"))
+QUESTIONS = ["How many floats are there?", "Show the trajectory of float 2902269",
+             "Temperature profiles of float 2902269", "Mean temperature at 1000 dbar in the Arabian Sea",
+             "Salinity profiles of float 1900857", "How many profiles in 2019?"]
+
+
+def synthetic_positions(n: int, seed: int = 0):
+    """Argo-like positions: clustered float tracks over the oceans (degrees)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    n_floats = max(n // 150, 1)
+    lon0, lat0 = rng.uniform(-180, 180, n_floats), rng.uniform(-65, 65, n_floats)
+    idx = rng.integers(0, n_floats, n)
+    return pd.DataFrame({"longitude": np.clip(lon0[idx] + rng.normal(0, 3, n), -180, 180),
+                         "latitude": np.clip(lat0[idx] + rng.normal(0, 2, n), -80, 85),
+                         "platform_number": (idx + 1_900_000).astype(str),
+                         "cycle_number": rng.integers(1, 300, n)})
+
+
+def bench_map(n: int, repeats: int = 5) -> dict:
+    import holoviews as hv
+    from holoviews.operation.datashader import rasterize
+
+    from workbench import plots
+
+    df = synthetic_positions(n)
+    plots._holoviews()
+    out: dict = {"positions": n}
+    t0 = time.perf_counter()   # datashader compiles its numba kernels once per process (the server warms up)
+    rasterize(plots.position_points(df.head(10)), aggregator="count", dynamic=False, width=90, height=48,
+              x_range=(-180, 180), y_range=(-90, 90))
+    out["jit_warm_up_s"] = round(time.perf_counter() - t0, 3)
+    t0 = time.perf_counter()
+    pts = plots.position_points(df)
+    agg = rasterize(pts, aggregator="count", dynamic=False, width=900, height=480,
+                    x_range=(-180, 180), y_range=(-90, 90))
+    out["first_aggregate_s"] = round(time.perf_counter() - t0, 3)
+    total = int(agg.data[list(agg.data.data_vars)[0]].sum())
+    assert total == n, (total, n)
+    zooms = [((40, 80), (0, 25)), ((-80, -20), (-10, 30)), ((140, 180), (-50, -20)), ((-30, 0), (40, 60))]
+    times = []
+    for i in range(repeats):
+        (x0, x1), (y0, y1) = zooms[i % len(zooms)]
+        t = time.perf_counter()
+        rasterize(pts, aggregator="count", dynamic=False, width=900, height=480, x_range=(x0, x1), y_range=(y0, y1))
+        times.append(time.perf_counter() - t)
+    out["zoom_aggregate_median_s"] = round(statistics.median(times), 3)
+    out["zoom_aggregate_max_s"] = round(max(times), 3)
+    # the FloatMap's dynamic pipeline rendered to Bokeh, then a zoom event (what a browser sends)
+    t = time.perf_counter()
+    dmap = plots.rasterize_positions(pts)
+    plot = hv.renderer("bokeh").get_plot(dmap * plots.coastlines())
+    out["first_plot_render_s"] = round(time.perf_counter() - t, 3)
+    rng = [s for s in plot.streams if isinstance(s, hv.streams.RangeXY)]
+    times = []
+    for i in range(repeats):
+        (x0, x1), (y0, y1) = zooms[i % len(zooms)]
+        t = time.perf_counter()
+        for s in rng[:1]:
+            s.event(x_range=(x0, x1), y_range=(y0, y1))
+        times.append(time.perf_counter() - t)
+    out["zoom_plot_update_median_s"] = round(statistics.median(times), 3)
+    out["zoom_plot_update_max_s"] = round(max(times), 3)
+    return out
+
+
+# ----------------------------------------------------------------------------- server
+def start_server(home: Path, port: int, env_extra: dict | None = None) -> subprocess.Popen:
+    env = dict(os.environ, FLOATCHAT_HOME=str(home), **(env_extra or {}))
+    proc = subprocess.Popen([sys.executable, "-m", "floatchat_core.cli", "serve", "--port", str(port)], env=env,
+                            stdout=open(home / "serve.log", "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/dashboard", timeout=30):
+                return proc
+        except OSError:
+            time.sleep(0.5)
+    stop_server(proc)
+    raise RuntimeError("panel serve did not come up: " + (home / "serve.log").read_text()[-2000:])
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    import signal
+
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def bench_first_paint(url: str, runs: int = 3) -> dict:
+    sys.path.insert(0, str(REPO / "tests" / "e2e"))
+    from e2e_helpers import chromium_path
+    from playwright.sync_api import sync_playwright
+
+    times = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), headless=True,
+                                     args=["--no-sandbox", "--disable-gpu"])
+        for _ in range(runs):
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            t = time.perf_counter()
+            page.goto(url, wait_until="commit", timeout=120_000)
+            page.locator("canvas").first.wait_for(state="visible", timeout=120_000)
+            page.locator("text=/profile positions from/").first.wait_for(timeout=120_000)
+            times.append(time.perf_counter() - t)
+            page.close()
+        browser.close()
+    return {"first_paint_s": [round(t, 2) for t in times], "first_paint_median_s": round(statistics.median(times), 2)}
+
+
+# ----------------------------------------------------------------------------- websocket sessions
+def _step(coro):
+    try:
+        coro.send(None)
+    except StopIteration as stop:
+        return stop.value
+    raise RuntimeError("bokeh Receiver.consume awaited unexpectedly")
+
+
+def _find(obj, pred, out):
+    if isinstance(obj, dict):
+        if pred(obj):
+            out.append(obj)
+        for v in obj.values():
+            _find(v, pred, out)
+    elif isinstance(obj, list):
+        for v in obj:
+            _find(v, pred, out)
+    return out
+
+
+def session_client(base: str, questions: list[str], results: list, timeout: float = 120) -> None:
+    """One browser-less session: pull the dashboard document, ask each question, time the answer."""
+    from bokeh.protocol import Protocol
+    from bokeh.protocol.receiver import Receiver
+    from websockets.sync.client import connect
+
+    try:
+        html = urllib.request.urlopen(base + "/dashboard", timeout=timeout).read().decode()
+        token = re.search(r'"token":\s*"([^"]+)"', html).group(1)
+        proto = Protocol()
+        rec = Receiver(proto)
+        with connect(base.replace("http://", "ws://") + "/dashboard/ws", subprotocols=["bokeh", token],
+                     origin=base, max_size=2**28, open_timeout=timeout) as ws:
+            def read():
+                while True:
+                    m = _step(rec.consume(ws.recv(timeout=timeout)))
+                    if m is not None:
+                        return m
+            assert read().msgtype == "ACK"
+            req = proto.create("PULL-DOC-REQ")
+            for frame in (req.header_json, req.metadata_json, req.content_json):
+                ws.send(frame)
+            while (m := read()).msgtype != "PULL-DOC-REPLY":
+                pass
+            inputs = _find(m.content["doc"], lambda d: d.get("type") == "object"
+                           and "ChatAreaInput" in str(d.get("name")), [])
+            mid = inputs[0]["id"]
+            for q in questions:
+                event = {"type": "event", "name": "chat_message_event",
+                         "values": {"type": "map", "entries": [["model", {"id": mid}], ["value", q]]}}
+                content = {"events": [{"kind": "MessageSent", "msg_type": "bokeh_event", "msg_data": event}]}
+                t0 = time.perf_counter()
+                for frame in (json.dumps({"msgid": uuid.uuid4().hex, "msgtype": "PATCH-DOC"}), "{}",
+                              json.dumps(content)):
+                    ws.send(frame)
+                status = "timeout"
+                while time.perf_counter() - t0 < timeout:
+                    m = read()
+                    if m.msgtype == "ERROR":
+                        status = f"protocol error: {m.content}"
+                        break
+                    if m.msgtype == "PATCH-DOC":
+                        text = json.dumps(m.content)
+                        if "Answered in" in text:    # ChatPane's status line, set once the answer is built
+                            status = "ok"
+                            break
+                        if "question failed" in text:
+                            status = "error"
+                            break
+                results.append((q, time.perf_counter() - t0, status))
+    except Exception as exc:   # a client that cannot connect is an error of the run
+        results.append(("<connect>", float("nan"), f"error: {type(exc).__name__}: {exc}"))
+
+
+def bench_sessions(base: str, n_sessions: int, per_session: int) -> dict:
+    results: list = []
+    threads = [threading.Thread(target=session_client,
+                                args=(base, [QUESTIONS[(i + k) % len(QUESTIONS)] for k in range(per_session)], results))
+               for i in range(n_sessions)]
+    t = time.perf_counter()
+    for th in threads:
+        th.start()
+        time.sleep(0.2)
+    for th in threads:
+        th.join(timeout=900)
+    ok = sorted(r[1] for r in results if r[2] == "ok")
+    errors = [r for r in results if r[2] != "ok"]
+    p95 = ok[min(len(ok) - 1, int(round(0.95 * (len(ok) - 1))))] if ok else float("nan")
+    return {"sessions": n_sessions, "questions": len(results), "answered": len(ok), "errors": len(errors),
+            "error_samples": [f"{q}: {s}" for q, _, s in errors[:5]],
+            "answer_median_s": round(statistics.median(ok), 2) if ok else None, "answer_p95_s": round(p95, 2),
+            "wall_s": round(time.perf_counter() - t, 1)}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--smoke", action="store_true", help="small and quick (CI)")
+    ap.add_argument("--positions", type=int, default=None)
+    ap.add_argument("--sessions", type=int, default=None)
+    ap.add_argument("--questions", type=int, default=None, help="questions per session")
+    ap.add_argument("--no-ingest", action="store_true", help="no bulk ingestion during the sessions")
+    ap.add_argument("--json", default=None, help="write the results here")
+    args = ap.parse_args(argv)
+    n = args.positions or (200_000 if args.smoke else 1_000_000)
+    sessions = args.sessions or (3 if args.smoke else 20)
+    per = args.questions or (1 if args.smoke else 3)
+    sys.path.insert(0, str(REPO))
+    results: dict = {"machine": {"cpus": os.cpu_count(), "load_1min": os.getloadavg()[0]}}
+    print(f"map: {n:,} synthetic positions …", flush=True)
+    results["map"] = bench_map(n, repeats=3 if args.smoke else 7)
+    print(json.dumps(results["map"]), flush=True)
+
+    home = Path(tempfile.mkdtemp(prefix="floatchat-bench-ui-"))
+    os.chmod(home, 0o755)
+    os.environ["FLOATCHAT_HOME"] = str(home)
+    os.environ.pop("DATABASE_URL", None)
+    from floatchat_core import db
+    from floatchat_core.db import cluster
+
+    proc = ingest_proc = None
+    try:
+        db.up()
+        from floatchat_core.cli import _seed_regions, sample_dir
+        from floatchat_core.ingest import ingest
+
+        _seed_regions()
+        ingest([sample_dir()], name="sample", dataset="sample", executor="serial")
+        port = _free_port()
+        proc = start_server(home, port, {"FLOATCHAT_SEARCH_INDEX_ON_INGEST": "0"})
+        base = f"http://127.0.0.1:{port}"
+        print("first paint …", flush=True)
+        results["first_paint"] = bench_first_paint(base + "/dashboard", runs=1 if args.smoke else 3)
+        print(json.dumps(results["first_paint"]), flush=True)
+        gdac = SHARED / "data" / "argo" / "gdac" / "dac"
+        if not args.smoke and not args.no_ingest and gdac.is_dir():
+            ingest_proc = subprocess.Popen([sys.executable, "-m", "floatchat_core.cli", "ingest", str(gdac),
+                                            "--dataset", "gdac-bulk"], env=dict(os.environ),
+                                           stdout=open(home / "ingest.log", "w"), stderr=subprocess.STDOUT)
+            time.sleep(3)
+        print(f"sessions: {sessions} × {per} questions{' during a bulk ingestion' if ingest_proc else ''} …",
+              flush=True)
+        results["sessions"] = bench_sessions(base, sessions, per)
+        results["sessions"]["during_ingestion"] = bool(ingest_proc and ingest_proc.poll() is None)
+        print(json.dumps(results["sessions"]), flush=True)
+    finally:
+        if ingest_proc is not None:
+            ingest_proc.wait(timeout=900)
+        if proc is not None:
+            stop_server(proc)
+        db.dispose_engines()
+        cluster.remove()
+        shutil.rmtree(home, ignore_errors=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
