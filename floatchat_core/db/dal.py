@@ -570,16 +570,17 @@ def nearest_floats(lon: float, lat: float, k: int = 10, max_distance_m: float | 
 
 def floats_by_type(float_type: str, *, settings: Settings | None = None) -> pd.DataFrame:
     """Floats of a type (``core``, ``bgc`` or ``deep``) with their latest position:
-    ``platform_number, float_type, platform_type, dac, project_name, pi_name, juld, latitude,
-    longitude``."""
+    ``platform_number, float_type, is_bgc, is_deep, platform_type, dac, project_name, pi_name, juld,
+    latitude, longitude``. A deep float with BGC sensors answers to both ``deep`` and ``bgc``
+    (``float_type`` is its single display label, deep first)."""
     ft = str(float_type).lower()
     if ft not in ("core", "bgc", "deep"):
         raise QueryError(f"float_type must be 'core', 'bgc' or 'deep', not {float_type!r}")
-    df = core.run("floats_by_type", """
-        SELECT f.platform_number, f.float_type, f.platform_type, f.dac, f.project_name, f.pi_name,
+    df = core.run("floats_by_type", f"""
+        SELECT f.platform_number, f.float_type, f.is_bgc, f.is_deep, f.platform_type, f.dac, f.project_name, f.pi_name,
                m.juld, m.latitude, m.longitude
         FROM floats f LEFT JOIN mv_latest_float_positions m USING (platform_number)
-        WHERE f.float_type = :t ORDER BY f.platform_number""", {"t": ft}, settings)
+        WHERE {core.FLOAT_TYPE_SQL[ft]} ORDER BY f.platform_number""", {}, settings)
     return core.utc(df, "juld")
 
 

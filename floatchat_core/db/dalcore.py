@@ -57,6 +57,11 @@ class Filters:
     region_info: dict | None = field(default=None, repr=False)
 
 
+
+#: What each float type selects. Not the exclusive ``floats.float_type`` label: a Deep Arvor with
+#: an oxygen sensor (3902131) is both a deep and a BGC float, and must answer to either.
+FLOAT_TYPE_SQL = {"bgc": "f.is_bgc", "deep": "f.is_deep", "core": "NOT f.is_bgc AND NOT f.is_deep"}
+
 def make_filters(kwargs: dict[str, Any]) -> Filters:
     unknown = set(kwargs) - set(FILTER_NAMES)
     if unknown:
@@ -187,9 +192,8 @@ def where_clause(f: Filters, settings: Settings, alias: str = "p") -> tuple[list
         ft = str(f.float_type).lower()
         if ft not in ("core", "bgc", "deep"):
             raise QueryError(f"float_type must be 'core', 'bgc' or 'deep', not {f.float_type!r}")
-        params["float_type"] = ft
         conds.append(f"EXISTS (SELECT 1 FROM floats f WHERE f.platform_number = {a}.platform_number"
-                     " AND f.float_type = :float_type)")
+                     f" AND {FLOAT_TYPE_SQL[ft]})")
     if f.data_mode is not None:
         dm = str(f.data_mode).upper()
         if dm not in ("R", "A", "D"):

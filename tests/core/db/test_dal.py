@@ -317,3 +317,19 @@ def test_readonly_engine_cannot_write_and_has_a_timeout(db):
             with pytest.raises(DBAPIError, match="statement timeout"):
                 c.execute(text("SELECT pg_sleep(2)"))
     assert math.isfinite(dal.last_query()["elapsed_ms"])
+
+
+def test_float_types_are_not_exclusive(clean_db, gdac_dir):
+    """3902131 is a Deep Arvor (ARVOR_D, 4,000 dbar) with an oxygen optode: deep AND BGC."""
+    from floatchat_core.db import dal
+    from floatchat_core.ingest import ingest
+
+    folder = gdac_dir / "dac" / "coriolis" / "3902131"
+    job = ingest([folder / "3902131_meta.nc", folder / "3902131_Sprof.nc"], dataset="types", executor="serial")
+    assert job["status"] == "succeeded"
+    assert set(dal.floats_by_type("bgc")["platform_number"]) == {"3902131"}
+    assert set(dal.floats_by_type("deep")["platform_number"]) == {"3902131"}
+    assert dal.floats_by_type("core").empty
+    bgc = dal.find_profiles(float_type="bgc", limit=None)
+    assert len(bgc) > 0 and set(bgc["platform_number"]) == {"3902131"}
+    assert dal.find_profiles(float_type="core", limit=None).empty
