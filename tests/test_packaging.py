@@ -112,8 +112,9 @@ def test_import_is_light():
     assert out.stdout.strip() == "[]", out.stdout
 
 
-def test_configuration_docs_match_the_settings():
-    """docs/configuration.md is generated from Settings: a new setting must reach the docs."""
-    res = subprocess.run([sys.executable, str(REPO / "scripts" / "config_docs.py"), "--check"],
+def test_reference_docs_match_the_code():
+    """docs/configuration.md and docs/cli.md are generated from Settings and the CLI parser:
+    a new setting or command option must reach the docs."""
+    res = subprocess.run([sys.executable, str(REPO / "scripts" / "gen_docs.py"), "--check"],
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stderr

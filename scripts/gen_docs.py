@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Write docs/configuration.md from the one ``Settings`` object (so the table cannot drift).
+"""Write the reference pages that must never drift from the code:
+docs/configuration.md from the one ``Settings`` object, docs/cli.md from the ``floatchat`` parser.
 
-    python scripts/config_docs.py          # rewrite docs/configuration.md
-    python scripts/config_docs.py --check  # exit 1 when the file is out of date (the tests run this)
+    python scripts/gen_docs.py          # rewrite both
+    python scripts/gen_docs.py --check  # exit 1 when either is out of date (the tests run this)
 """
 from __future__ import annotations
 
@@ -13,14 +14,16 @@ from pydantic_core import PydanticUndefined
 
 from floatchat_core.config import ENV, Settings
 
-OUT = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+OUT = DOCS / "configuration.md"
+CLI_OUT = DOCS / "cli.md"
 
 HEAD = """# Configuration
 
 Every setting is an environment variable read when used (never at import) into one
 `Settings` object (`floatchat_core/config.py`). Tests and notebooks override values with
 `floatchat_core.config.override(...)`. Credentials come only from the environment and are
-never logged. This table is generated from the code by `python scripts/config_docs.py`.
+never logged. This table is generated from the code by `python scripts/gen_docs.py`.
 
 | variable | default | meaning |
 |---|---|---|
@@ -52,15 +55,35 @@ def render() -> str:
     return HEAD + "\n".join(rows) + "\n"
 
 
+def render_cli() -> str:
+    """Every ``floatchat`` sub-command's help, as argparse prints it (fixed width)."""
+    import argparse
+    import os
+
+    from floatchat_core.cli import build_parser
+
+    os.environ["COLUMNS"] = "100"
+    parser = build_parser()
+    parts = ["# `floatchat` command reference\n",
+             "Generated from the command's own parser by `python scripts/gen_docs.py`.\n",
+             "```text\n" + parser.format_help().rstrip() + "\n```\n"]
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, p in sub.choices.items():
+        parts.append(f"## floatchat {name}\n\n```text\n{p.format_help().rstrip()}\n```\n")
+    return "\n".join(parts)
+
+
 def main(argv: list[str]) -> int:
-    text = render()
+    pages = {OUT: render(), CLI_OUT: render_cli()}
     if "--check" in argv:
-        if not OUT.exists() or OUT.read_text() != text:
-            print(f"{OUT} is out of date: run python scripts/config_docs.py", file=sys.stderr)
+        stale = [str(p) for p, text in pages.items() if not p.exists() or p.read_text() != text]
+        if stale:
+            print(f"out of date: {', '.join(stale)}: run python scripts/gen_docs.py", file=sys.stderr)
             return 1
         return 0
-    OUT.write_text(text)
-    print(f"wrote {OUT}")
+    for p, text in pages.items():
+        p.write_text(text)
+        print(f"wrote {p}")
     return 0
 
 
