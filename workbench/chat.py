@@ -41,6 +41,8 @@ _SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24" viewBox=
 ICONS = {"send": _SVG.format('<path d="M5 12h14"/><path d="M13 6l6 6-6 6"/>'),
          "rerun": _SVG.format('<path d="M4 12a8 8 0 1 0 3-6.3"/><path d="M4 4v5h5"/>'),
          "undo": _SVG.format('<path d="M9 14l-4-4 4-4"/><path d="M5 10h11a4 4 0 0 1 0 8h-1"/>'),
+         "edit": _SVG.format('<path d="M4 20h4L18.5 9.5a2.8 2.8 0 0 0-4-4L4 16v4"/>'),
+         "x": _SVG.format('<path d="M18 6L6 18"/><path d="M6 6l12 12"/>'),
          "stop": _SVG.format('<rect x="6" y="6" width="12" height="12" rx="1"/>'),
          "clear": _SVG.format('<path d="M4 7h16"/><path d="M10 11v6"/><path d="M14 11v6"/>'
                               '<path d="M6 7l1 12a2 2 0 0 0 2 2h6a2 2 0 0 0 2-2l1-12"/><path d="M9 7V4h6v3"/>')}
@@ -102,6 +104,18 @@ def _download(answer: Any, fmt: str) -> io.BytesIO:
         return io.BytesIO(path.read_bytes())
 
 
+class _OfflineChatMessage(pn.chat.ChatMessage):
+    """A chat message whose edit toggle is inline SVG (named icons load a web font from a CDN)."""
+
+    def __init__(self, object=None, **params):
+        super().__init__(object=object, **params)
+        self.edit_icon.param.update(icon=ICONS["edit"], active_icon=ICONS["x"])
+
+
+class _OfflineChatInterface(pn.chat.ChatInterface):
+    _message_type = _OfflineChatMessage
+
+
 class ChatPane(pn.viewable.Viewer):
     """Panel ``ChatInterface`` on the question engine (``floatchat_core.chat``).
 
@@ -120,13 +134,13 @@ class ChatPane(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._chat = pn.chat.ChatInterface(
+        self._chat = _OfflineChatInterface(
             callback=self._respond, callback_user="FloatChat", adaptive=True, show_rerun=False,
             show_undo=False, show_clear=True, sizing_mode="stretch_width", min_height=520,
             placeholder_text="Thinking…", widgets=pn.chat.ChatAreaInput(placeholder="Ask about Argo floats…"),
             callback_exception="verbose",
-            button_properties={k: {"icon": v} for k, v in ICONS.items()},
-            message_params={"show_reaction_icons": False, "show_copy_icon": False})
+            button_properties={k: {"icon": ICONS[k]} for k in ("send", "stop", "rerun", "undo", "clear")},
+            message_params={"show_reaction_icons": False, "show_copy_icon": False, "reaction_icons": {}})
         self._chips = pn.FlexBox(*[self._chip(q) for q in self.examples], sizing_mode="stretch_width")
         self._info = pn.pane.Markdown("", styles={"color": "#546e7a"}, margin=(0, 10), sizing_mode="stretch_width")
 
