@@ -83,9 +83,12 @@ def test_ask_question_shows_table_and_plot(served, page):
     server, _ = served
     console, _ = _open(page, server.url())
     page.locator("text=Show the trajectory of float 2902269").first.click()
-    page.locator("text=How this was answered").first.wait_for(timeout=60_000)
-    page.locator(".tabulator").first.wait_for(timeout=30_000)
+    page.locator("text=/Answered in [0-9.]+ s · 57 rows/").first.wait_for(timeout=90_000)   # the server's status line
+    page.locator(".tabulator-row").first.wait_for(timeout=60_000)                              # the answer's table
+    card = page.locator("text=How this was answered").first
+    card.scroll_into_view_if_needed(timeout=60_000)
     assert page.locator(".tabulator-row").count() > 0
+    assert page.locator("text=/Trajectory of float 2902269: 57 positions/").count() >= 1
     page.wait_for_timeout(1500)
     screenshot(page, "chat-answer")
     assert page.locator("canvas").count() >= 2          # the map and the answer's plot
