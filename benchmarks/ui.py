@@ -186,7 +186,7 @@ def session_client(base: str, questions: list[str], results: list, timeout: floa
         proto = Protocol()
         rec = Receiver(proto)
         with connect(base.replace("http://", "ws://") + "/dashboard/ws", subprotocols=["bokeh", token],
-                     origin=base, max_size=2**28, open_timeout=timeout) as ws:
+                     origin=base, max_size=2**28, open_timeout=timeout, ping_interval=None) as ws:
             def read():
                 while True:
                     m = _step(rec.consume(ws.recv(timeout=timeout)))

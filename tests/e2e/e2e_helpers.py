@@ -151,7 +151,7 @@ def pull_document_json(base: str, app: str, token: str, cookie: str, timeout: fl
     proto = Protocol()
     ws_url = base.replace("http://", "ws://") + f"/{app}/ws"
     with connect(ws_url, subprotocols=["bokeh", token], additional_headers={"Cookie": cookie},
-                 origin=base, open_timeout=timeout, max_size=2**28) as ws:
+                 origin=base, open_timeout=timeout, max_size=2**28, ping_interval=None) as ws:
         receiver = Receiver(proto)
 
         def step(coro):   # Receiver.consume never awaits I/O; run it without an event loop (Playwright owns one)
