@@ -143,7 +143,8 @@ def serve_command(port: int = 5006, address: str = "127.0.0.1", admin: bool = Fa
            "--index", "dashboard",
            "--setup", str(_workbench_dir() / "server_setup.py"),
            "--num-procs", str(settings.serve_processes if processes is None else processes),
-           "--check-unused-sessions", "5000", "--unused-session-lifetime", "60000"]
+           "--check-unused-sessions", "5000", "--unused-session-lifetime", "60000",
+           "--plugins", "floatchat_core.sources.health_http"]        # GET /health beside the apps
     if settings.serve_threads:
         cmd += ["--num-threads", str(settings.serve_threads)]
     if authenticated:

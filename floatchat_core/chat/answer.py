@@ -178,4 +178,4 @@ def plural(n: int, word: str) -> str:
 
 
 def today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()

@@ -38,7 +38,7 @@ def export_answer(run: Run) -> Answer:
     fmt = s.export_format or "csv"
     folder = run.settings.home / "exports"
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
     path = folder / f"floatchat-{stamp}.{SUFFIX[fmt]}"
     ans = Answer(text="", frame=frame, plot={"kind": "table"}, message=narrowed(len(prof), total["n_profiles"]))
     from .executor import provenance

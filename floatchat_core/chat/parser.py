@@ -474,7 +474,7 @@ def _reference(reference_time, settings):
             return _as_date(dal.last_data_time(settings=settings))
         except Exception as e:             # no database / no data: fall back to today
             log.info("no newest data time (%s); relative times count back from today", e)
-            return dt.datetime.now(dt.timezone.utc).date()
+            return dt.datetime.now(dt.UTC).date()
     return newest
 
 

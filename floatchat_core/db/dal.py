@@ -172,7 +172,7 @@ def _copy_frame(name: str, sql: str, params: dict, settings: Settings, dtypes: d
         conn.close()
     buf.seek(0)
     df = pd.read_csv(buf, header=None, names=list(dtypes), dtype=dtypes, keep_default_na=False,
-                     na_values={c: [""] for c in dtypes if dtypes[c] != str})
+                     na_values={c: [""] for c in dtypes if dtypes[c] is not str})
     for c in epoch_cols:
         df[c] = pd.to_datetime(df[c], unit="s", utc=True).astype("datetime64[ns, UTC]")
     core.record(sql, params, len(df), (time.perf_counter() - t0) * 1000.0, False, function=name)

@@ -101,7 +101,6 @@ def _lon(v: float) -> float:
 
 def resolve_region_id(region: str | int, settings: Settings) -> dict:
     """``{"id", "name", "match"}`` for a region name or id; clear errors when unknown/ambiguous."""
-    from sqlalchemy import text
 
     from .regions import resolve_region
 

@@ -69,7 +69,9 @@ def _client_fits(client, workers: int | None, settings: Settings) -> bool:
 
 
 def _same_address(a: str, b: str) -> bool:
-    strip = (lambda x: x.split("://", 1)[-1].replace("localhost", "127.0.0.1").rstrip("/"))
+    def strip(x: str) -> str:
+        return x.split("://", 1)[-1].replace("localhost", "127.0.0.1").rstrip("/")
+
     return strip(a) == strip(b)
 
 

@@ -93,3 +93,16 @@ def test_ask_question_shows_table_and_plot(served, page):
     screenshot(page, "chat-answer")
     assert page.locator("canvas").count() >= 2          # the map and the answer's plot
     assert not console.errors, console.errors
+
+
+def test_health_endpoint_beside_the_apps(served):
+    """`floatchat serve` mounts GET /health next to the apps (without network probes here)."""
+    import json
+    import urllib.request
+
+    server, _ = served
+    with urllib.request.urlopen(server.url("health") + "?probe=0", timeout=30) as r:
+        body = json.loads(r.read())
+        assert r.status == 200
+    assert body["components"]["database"]["status"] == "ok"
+    assert set(body["components"]) == {"database", "dask", "embeddings", "llm", "erddap"}

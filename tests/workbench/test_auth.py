@@ -10,7 +10,7 @@ import pytest
 
 from floatchat_core.config import override
 from floatchat_core.serve import load_credentials, serve_command
-from workbench.auth import AuthorizationError, authorize_path, require_admin, role_of
+from workbench.auth import authorize_path, require_admin, role_of
 
 CREDS = {"users": {"ana": "ana-secret-pw", "ben": {"password": "ben-secret-pw", "role": "viewer"}, "cy": "cy-pw"},
          "roles": {"ana": "admin"}}
