@@ -230,78 +230,9 @@ def _chunk_columns(rng: np.random.Generator, fl: dict, tr: dict, sel: slice, dat
 
 def _param_cols(vals, qc, adj, aqc, err, off, dmode) -> list:
     dm = np.asarray(dmode).astype(object)
-    return [_array_field(vals, off, np.isnan(vals), "real"), _array_field(qc, off, qc < 0, "smallint"),
-            _array_field(adj, off, np.isnan(adj), "real"), _array_field(aqc, off, aqc < 0, "smallint"),
-            _array_field(err, off, np.isnan(err), "real"), pb.encode_text(dm, null=dm == "")]
-
-
-# ----------------------------------------------------------------------------- fast binary COPY
-# Unlike ``pgbinary.encode_array`` (byte-granular scatter, fine for one file's batch), arrays are
-# built here as one structured numpy array of (length, value) pairs per column, NULL elements'
-# value bytes dropped with a boolean mask: a few passes at memory speed, which a
-# million-profile population needs. Rows are then joined by :func:`_assemble`.
-_ELEM = {"real": (">f4", 700, 4), "smallint": (">i2", 21, 2)}
-
-
-def _array_field(values: np.ndarray, off: np.ndarray, null: np.ndarray, kind: str) -> pb.Encoded:
-    vdt, oid, width = _ELEM[kind]
-    n = off.size - 1
-    counts = np.diff(off)
-    csum = np.concatenate(([0], np.cumsum(~null, dtype=np.int64)))
-    valid = csum[off[1:]] - csum[off[:-1]]
-    row_null = valid == 0
-    el = np.empty(values.size, np.dtype([("l", ">i4"), ("v", vdt)]))
-    el["l"] = np.where(null, -1, width)
-    el["v"] = np.where(null, 0, values)
-    eb = el.view(np.uint8).reshape(values.size, 4 + width)
-    row_of = np.repeat(np.arange(n), counts)
-    keep_el = ~row_null[row_of]
-    if keep_el.all() and not null.any():
-        body = eb.reshape(-1)
-    elif (null & keep_el).any():
-        m = np.zeros((values.size, 4 + width), bool)
-        m[keep_el, :4] = True
-        m[keep_el & ~null, 4:] = True
-        body = eb[m]
-    else:
-        body = eb[keep_el].reshape(-1)
-    body_len = np.where(row_null, 0, 4 * counts + width * valid)
-    hdr = np.zeros((n, 6), dtype=">i4")
-    hdr[:, 0] = np.where(row_null, -1, 20 + body_len)
-    hdr[:, 1] = 1
-    hdr[:, 2] = (valid < counts).astype(np.int32)
-    hdr[:, 3] = oid
-    hdr[:, 4] = counts
-    hdr[:, 5] = 1
-    hm = np.ones((n, 24), bool)
-    hm[row_null, 4:] = False
-    head = hdr.view(np.uint8).reshape(n, 24)[hm]
-    head_len = np.where(row_null, 4, 24)
-    # one contiguous field per row: headers and bodies interleaved with two boolean-mask copies
-    lengths = head_len + body_len
-    is_head = np.repeat(np.tile(np.array([True, False]), n), np.stack([head_len, body_len], axis=1).reshape(-1))
-    buf = np.empty(int(lengths.sum()), np.uint8)
-    buf[is_head] = head
-    buf[~is_head] = body
-    return pb.Encoded(buf, lengths)
-
-
-def _assemble(fields: list) -> bytes:
-    """Interleave fields (``pgbinary.Encoded`` or ``_ArrayField``) row by row into one binary COPY
-    stream. The loop joins memoryview slices (whole fields, never single values)."""
-    import struct
-
-    streams = [(f.buf, f.lengths) for f in fields]
-    n = streams[0][1].size
-    views = [memoryview(np.ascontiguousarray(b)) for b, _ in streams]
-    starts = [np.concatenate(([0], np.cumsum(ln))).tolist() for _, ln in streams]
-    count = struct.pack(">h", len(fields))
-    pieces = [pb.SIGNATURE]
-    for r in range(n):
-        pieces.append(count)
-        pieces += [v[s[r]:s[r + 1]] for v, s in zip(views, starts)]
-    pieces.append(pb.TRAILER)
-    return b"".join(pieces)
+    return [pb.encode_array(vals, off, "real"), pb.encode_array(qc, off, "smallint", null=qc < 0),
+            pb.encode_array(adj, off, "real"), pb.encode_array(aqc, off, "smallint", null=aqc < 0),
+            pb.encode_array(err, off, "real"), pb.encode_text(dm, null=dm == "")]
 
 
 _HEAD = ("id", "platform_number", "cycle_number", "direction", "dataset_id", "juld", "juld_qc", "juld_location",
@@ -385,7 +316,7 @@ def populate(n_profiles: int, n_floats: int | None = None, bgc_fraction: float =
             for lo in range(0, n_profiles, chunk):
                 sel = slice(lo, min(lo + chunk, n_profiles))
                 ids = all_ids[sel]
-                payload = _assemble(_chunk_columns(rng, fl, tr, sel, dataset_id, ids))
+                payload = pb.assemble(_chunk_columns(rng, fl, tr, sel, dataset_id, ids))
                 if pending is not None:
                     pending.result()
                 pending = pool.submit(write, payload, ids.tolist())
