@@ -219,18 +219,34 @@ def db_size() -> dict:
                 "n_floats": int(c.execute(text("SELECT count(DISTINCT platform_number) FROM float_positions")).scalar())}
 
 
+def _already() -> int:
+    """Profiles already in the (kept) benchmark database."""
+    from sqlalchemy import text
+
+    from floatchat_core.db import get_engine
+
+    with get_engine().connect() as c:
+        return int(c.execute(text("SELECT count(*) FROM profiles")).scalar())
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profiles", default="100000,1000000", help="comma-separated sizes (default 100000,1000000)")
     ap.add_argument("--repeat", type=int, default=40, help="timed calls per query (default 40)")
     ap.add_argument("--smoke", action="store_true", help="10,000 profiles, 5 repeats: a CI check that it runs")
     ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--home", type=Path,
+                    help="keep the benchmark database in this FLOATCHAT_HOME and reuse it: a size already "
+                         "filled there is not filled again (filling 1 M profiles takes ~40 min)")
+    ap.add_argument("--fill-only", action="store_true", help="fill the database to the sizes, time nothing")
     args = ap.parse_args(argv)
     sizes = sorted({int(x) for x in str(args.profiles).split(",") if x.strip()})
     if args.smoke:
         sizes, args.repeat = [10_000], 5
 
-    home = Path(tempfile.mkdtemp(prefix="floatchat-qbench-"))
+    keep = args.home is not None
+    home = args.home.resolve() if keep else Path(tempfile.mkdtemp(prefix="floatchat-qbench-"))
+    home.mkdir(parents=True, exist_ok=True)
     os.chmod(home, 0o755)
     os.environ["FLOATCHAT_HOME"] = str(home)
     os.environ.pop("DATABASE_URL", None)
@@ -244,12 +260,25 @@ def main(argv=None) -> int:
     t_all = time.perf_counter()
     try:
         db.up()
-        done, floats_done = 0, 0
+        done, floats_done = _already(), 0
+        if done:
+            floats_done = db_size()["n_floats"]
+            print(f"reusing {home}: {done:,} profiles, {floats_done:,} floats already there", flush=True)
         for i, size in enumerate(sizes):
             want_floats = max(1, min(17_000, size // 50))
-            info = populate(size - done, n_floats=max(1, min(size - done, want_floats - floats_done)), seed=1 + i,
-                            dataset=f"bench-{size}")
-            done, floats_done = size, floats_done + info["n_floats"]
+            if size > done:
+                info = populate(size - done, n_floats=max(1, min(size - done, want_floats - floats_done)),
+                                seed=1 + i, dataset=f"bench-{size}")
+                done, floats_done = size, floats_done + info["n_floats"]
+            elif size < done:
+                print(f"skipping {size:,}: the kept database already holds {done:,} profiles", flush=True)
+                continue
+            else:
+                info = {"n_floats": floats_done, "n_levels": 0, "seconds": 0.0, "profiles_per_min": 0,
+                        "reused": True}
+            if args.fill_only:
+                print(f"filled to {size:,} profiles ({info['seconds']} s)", flush=True)
+                continue
             res = {"populate": info, "size": db_size(), "load_before": os.getloadavg()}
             res["queries"] = bench_size(size, args.repeat, seed=i)
             res["load_after"] = os.getloadavg()
@@ -257,8 +286,11 @@ def main(argv=None) -> int:
             _print_size(size, res)
     finally:
         db.dispose_engines()
-        cluster.remove()
-        shutil.rmtree(home, ignore_errors=True)
+        if keep:
+            cluster.stop()
+        else:
+            cluster.remove()
+            shutil.rmtree(home, ignore_errors=True)
     results["load_after"] = os.getloadavg()
     results["seconds"] = round(time.perf_counter() - t_all, 1)
     print(f"\nload average before {results['load_before']}, after {results['load_after']} "

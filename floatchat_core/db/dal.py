@@ -180,18 +180,25 @@ def _copy_frame(name: str, sql: str, params: dict, settings: Settings, dtypes: d
 
 
 # ----------------------------------------------------------------------------- levels
-def _axis_columns(prefixes: list[str]) -> list[str]:
+def _axis_columns(prefixes: list[str], with_errors: bool) -> list[str]:
     """An axis in three columns (+ one data mode per parameter): its length ``n``, one real[]
-    with every parameter's raw, adjusted and error arrays back to back, one smallint[] with their
-    raw and adjusted QC — each part ``n`` long (a NULL array becomes NaN / -1). Few, large
-    ``array_send`` values decode in a handful of numpy calls per profile."""
+    with every parameter's raw and adjusted arrays (+ the adjusted error when ``with_errors``)
+    back to back, one smallint[] with their raw and adjusted QC — each part ``n`` long (a NULL
+    array becomes NaN / -1). Few, large ``array_send`` values decode in a handful of numpy
+    calls per profile.
+
+    ``n`` is the stored ``n_levels`` / ``n_bgc_levels`` column (the axis' own array only when
+    that is NULL): every reference to a TOASTed array decompresses it again, so the length of
+    a missing twin must not be taken from the pressure array once per twin."""
     axis = prefixes[0]
-    n = f"coalesce(cardinality(coalesce(p.{axis}, p.{axis}_adjusted)), 0)"
+    stored = "n_levels" if axis == "pres" else "n_bgc_levels"
+    n = f"(CASE WHEN p.{axis} IS NULL THEN coalesce(cardinality(p.{axis}_adjusted), 0) ELSE p.{stored} END)"
 
     def part(col, fill, typ):
         return f"coalesce(p.{col}, array_fill({fill}::{typ}, ARRAY[{n}]))"
 
-    reals = " || ".join(part(f"{x}{s}", "'NaN'", "real") for x in prefixes for s in ("", "_adjusted", "_adjusted_error"))
+    twins = ("", "_adjusted", "_adjusted_error") if with_errors else ("", "_adjusted")
+    reals = " || ".join(part(f"{x}{s}", "'NaN'", "real") for x in prefixes for s in twins)
     qcs = " || ".join(part(f"{x}{s}", "(-1)", "smallint") for x in prefixes for s in ("_qc", "_adjusted_qc"))
     return ([n, f"array_send(array_replace({reals}, NULL, 'NaN'::real))",
              f"array_send(array_replace({qcs}, NULL, (-1)::smallint))"]
@@ -250,7 +257,7 @@ def profile_levels(profile_ids, parameters: Sequence[str] | None = None, pres_mi
         for a in use_axes:
             prefixes = ["pres" if a == "core" else "bgc_pres"] + [BY_NAME[p].column for p in axes[a]]
             layout.append((a, prefixes))
-            cols += _axis_columns(prefixes)
+            cols += _axis_columns(prefixes, with_errors=mode == "expert")
         sql = f"SELECT {', '.join(cols)} FROM profiles p WHERE p.id = ANY(:ids){range_sql}"
         rows = c.execute(text(sql), sql_params).all()
         return _levels_frame(rows, ids, axes, layout, mode, pres_min, pres_max), sql
@@ -289,14 +296,15 @@ def _levels_frame(rows, ids, axes, layout, mode, pres_min, pres_max) -> pd.DataF
             continue
         n = np.array([r[jn] for r in rows], dtype=np.int64)
         reals, qcs = [], []
+        nt = 3 if mode == "expert" else 2                        # real twins per parameter (see _axis_columns)
         for r, m in zip(rows, n):
             x, q = core.decode(r[jr], "real"), core.decode(r[jq], "qc")
-            if x.size != 3 * k * m or q.size != 2 * k * m:      # arrays longer than their axis: never written so
+            if x.size != nt * k * m or q.size != 2 * k * m:     # arrays longer than their axis: never written so
                 log.warning("dal.profile_levels ragged arrays in profile %s", r[0])
-                x, q = np.full(3 * k * m, np.nan, np.float32), np.full(2 * k * m, -1, np.int16)
-            reals.append(x.reshape(3 * k, m))
+                x, q = np.full(nt * k * m, np.nan, np.float32), np.full(2 * k * m, -1, np.int16)
+            reals.append(x.reshape(nt * k, m))
             qcs.append(q.reshape(2 * k, m))
-        R = np.concatenate(reals, axis=1) if n.sum() else np.empty((3 * k, 0), np.float32)
+        R = np.concatenate(reals, axis=1) if n.sum() else np.empty((nt * k, 0), np.float32)
         Q = np.concatenate(qcs, axis=1) if n.sum() else np.empty((2 * k, 0), np.int16)
         pns, pn_codes = np.unique(np.array([r[1] for r in rows], dtype=object), return_inverse=True)
         out = {"profile_id": np.repeat([r[0] for r in rows], n).astype(np.int64),
@@ -309,7 +317,8 @@ def _levels_frame(rows, ids, axes, layout, mode, pres_min, pres_max) -> pd.DataF
                "level": (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)).astype(np.int32)}
         pres_ok = None
         for t, prefix in enumerate(prefixes):
-            raw, adj, err = R[3 * t], R[3 * t + 1], R[3 * t + 2]
+            raw, adj = R[nt * t], R[nt * t + 1]
+            err = R[nt * t + 2] if nt == 3 else None
             rq, aq = Q[2 * t], Q[2 * t + 1]
             dm = np.repeat(np.array([r[jd + t] for r in rows], dtype="<U1"), n)
             value, qc, vmode = core.select_values(raw, rq, adj, aq, dm, mode)
@@ -346,8 +355,15 @@ def _levels_frame(rows, ids, axes, layout, mode, pres_min, pres_max) -> pd.DataF
 
 
 # ----------------------------------------------------------------------------- layer statistics
+#: Pressure margin (dbar) of the layer window: the window is searched on the raw pressure axis,
+#: the layer test runs on the QC-selected (possibly adjusted) pressure, which Argo's surface
+#: pressure corrections move by a few dbar at most.
+LAYER_MARGIN_DBAR = 20.0
+
+
 def _level_subquery(parameter: str, mode: str) -> str:
-    """``SELECT pr, v FROM unnest(...)``: the QC-selected (pressure, value) pairs of a profile."""
+    """``SELECT pr, v FROM unnest(...)``: the QC-selected (pressure, value) pairs of a profile's
+    levels in the layer window ``w.lo..w.hi`` (see ``_layer_window``; ``d.ax`` is its axis)."""
     p = BY_NAME[parameter]
     axis = "pres" if p.axis == "core" else "bgc_pres"
     col = p.column
@@ -355,10 +371,27 @@ def _level_subquery(parameter: str, mode: str) -> str:
     vdm = f"coalesce(nullif(p.{col}_data_mode, ''), nullif(p.data_mode, ''), 'R')"
     pval, pok = core.sql_select("pr", ("u.pr", "u.prq", "u.pra", "u.praq"), pdm, mode)
     vval, vok = core.sql_select("v", ("u.v", "u.vq", "u.va", "u.vaq"), vdm, mode)
+    sl = "[w.lo:w.hi]"
     return (f"SELECT {pval}::float8 AS pr, {vval}::float8 AS v "
-            f"FROM unnest(p.{axis}, p.{axis}_qc, p.{axis}_adjusted, p.{axis}_adjusted_qc, "
-            f"p.{col}, p.{col}_qc, p.{col}_adjusted, p.{col}_adjusted_qc) AS u(pr, prq, pra, praq, v, vq, va, vaq) "
+            f"FROM unnest(CASE WHEN p.{axis} IS NOT NULL THEN d.ax{sl} END, p.{axis}_qc{sl}, "
+            f"p.{axis}_adjusted{sl}, p.{axis}_adjusted_qc{sl}, "
+            f"p.{col}{sl}, p.{col}_qc{sl}, p.{col}_adjusted{sl}, p.{col}_adjusted_qc{sl}) "
+            f"AS u(pr, prq, pra, praq, v, vq, va, vaq) "
             f"WHERE {pok} AND {vok}")
+
+
+def _layer_window(parameter: str) -> str:
+    """Lateral joins giving ``d.ax`` (the profile's pressure axis, detoasted once) and the index
+    window ``w.lo..w.hi`` of its levels within [layer_lo - margin, layer_hi + margin], found by
+    binary search (``width_bucket``) in the NULL-free ascending axis; the whole axis otherwise."""
+    axis = "pres" if BY_NAME[parameter].axis == "core" else "bgc_pres"
+    return f"""
+CROSS JOIN LATERAL (SELECT coalesce(p.{axis}, p.{axis}_adjusted) || '{{}}'::real[] AS ax OFFSET 0) d
+CROSS JOIN LATERAL (SELECT array_position(d.ax, NULL) IS NULL AS sorted) ds
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN ds.sorted THEN greatest(width_bucket(CAST(:layer_lo_m AS real), d.ax), 1) ELSE 1 END AS lo,
+           CASE WHEN ds.sorted THEN width_bucket(CAST(:layer_hi_m AS real), d.ax)
+                ELSE coalesce(cardinality(d.ax), 0) END AS hi) w"""
 
 
 #: Levels fetched on each side of the binary-searched target level (QC-failing levels near the
@@ -366,40 +399,55 @@ def _level_subquery(parameter: str, mode: str) -> str:
 SLICE_WINDOW = 8
 
 
-def _slice_sql(name: str, candidates: str, window: bool) -> str:
-    """Per candidate profile: data modes, whether the window was cut, and two ``array_send``
-    values — the window's pressure/value arrays (raw, adjusted) back to back as one real[] and
-    their four QC arrays as one smallint[] (each part ``L`` long; missing arrays are NaN / -1)."""
+def _slice_columns(name: str) -> str:
+    """The columns ``_slice_sql`` reads from its source (``profiles AS p``): the array columns pass
+    through the source's sort and limit as TOAST pointers, so only the kept profiles' arrays are
+    ever decompressed, and the table is read once."""
+    p = BY_NAME[name]
+    axis = "pres" if p.axis == "core" else "bgc_pres"
+    col = p.column
+    cols = ["id", "platform_number", "cycle_number", "juld", "latitude", "longitude", "data_mode",
+            f"{axis}_data_mode", f"{col}_data_mode"]
+    cols += [f"{x}{t}" for x in (axis, col) for t in ("", "_adjusted", "_qc", "_adjusted_qc")]
+    return ", ".join(f"p.{c}" for c in cols)
+
+
+def _slice_sql(name: str, source: str, window: bool) -> str:
+    """Per profile of ``source`` (a query over ``profiles AS p`` giving ``_slice_columns`` and an
+    ``ord`` column): data modes, whether the window was cut, and two ``array_send`` values — the
+    window's pressure/value arrays (raw, adjusted) back to back as one real[] and their four QC
+    arrays as one smallint[] (each part ``L`` long; missing arrays are NaN / -1)."""
     p = BY_NAME[name]
     axis = "pres" if p.axis == "core" else "bgc_pres"
     col = p.column
     reals = [f"p.{axis}", f"p.{axis}_adjusted", f"p.{col}", f"p.{col}_adjusted"]
     qcs = [f"p.{axis}_qc", f"p.{axis}_adjusted_qc", f"p.{col}_qc", f"p.{col}_adjusted_qc"]
     sl = "[w.lo:w.hi]" if window else ""
-    real_parts = " || ".join(f"coalesce({a}{sl}, array_fill('NaN'::real, ARRAY[w.len]))" for a in reals)
+    # the axis array is detoasted once (d.ax); a slice of it stands in for p.<axis> when that is its source
+    real_parts = [f"(CASE WHEN p.{axis} IS NOT NULL THEN d.ax{sl} END)"] + [
+        f"coalesce({a}{sl}, array_fill('NaN'::real, ARRAY[w.len]))" for a in reals[1:]]
+    real_parts[0] = f"coalesce({real_parts[0]}, array_fill('NaN'::real, ARRAY[w.len]))"
+    real_sql = " || ".join(real_parts)
     qc_parts = " || ".join(f"coalesce({a}{sl}, array_fill((-1)::smallint, ARRAY[w.len]))" for a in qcs)
-    lo = f"greatest(k.k - {SLICE_WINDOW}, 1)" if window else "1"
-    hi = f"least(k.k + {SLICE_WINDOW} + 1, k.n)" if window else "k.n"
-    # the pressure axis is detoasted once (OFFSET 0 keeps it from being inlined into each use);
-    # width_bucket binary-searches the target in it when it is NULL-free (ascending, as Argo's
-    # pressure-increasing test requires); otherwise the whole profile is sent
+    lo = f"greatest(k0.k - {SLICE_WINDOW}, 1)" if window else "1"
+    hi = f"least(k0.k + {SLICE_WINDOW} + 1, k0.n)" if window else "k0.n"
+    # width_bucket binary-searches the target in the axis when it is NULL-free (ascending, as
+    # Argo's pressure-increasing test requires); otherwise the whole profile is sent
     return f"""
 SELECT p.id AS profile_id, p.platform_number, p.cycle_number, p.juld, p.latitude, p.longitude,
        coalesce(nullif(p.{axis}_data_mode, ''), nullif(p.data_mode, ''), 'R') AS pdm,
        coalesce(nullif(p.{col}_data_mode, ''), nullif(p.data_mode, ''), 'R') AS vdm,
        w.lo > 1 AS cut_low, w.hi < w.n AS cut_high,
-       array_send(array_replace({real_parts}, NULL, 'NaN'::real)) AS reals,
+       array_send(array_replace({real_sql}, NULL, 'NaN'::real)) AS reals,
        array_send(array_replace({qc_parts}, NULL, (-1)::smallint)) AS qcs
-FROM ({candidates}) c
-JOIN profiles p ON p.id = c.id
+FROM ({source}) p
 CROSS JOIN LATERAL (SELECT coalesce(p.{axis}, p.{axis}_adjusted) || '{{}}'::real[] AS ax OFFSET 0) d
 CROSS JOIN LATERAL (SELECT CASE WHEN array_position(d.ax, NULL) IS NULL
                                 THEN width_bucket(CAST(:target AS real), d.ax) END AS k,
                            coalesce(cardinality(d.ax), 0) AS n) k0
-CROSS JOIN LATERAL (SELECT coalesce({lo.replace("k.k", "k0.k")}, 1) AS lo,
-                           coalesce({hi.replace("k.k", "k0.k").replace("k.n", "k0.n")}, k0.n) AS hi) w0
+CROSS JOIN LATERAL (SELECT coalesce({lo}, 1) AS lo, coalesce({hi}, k0.n) AS hi) w0
 CROSS JOIN LATERAL (SELECT w0.lo, w0.hi, k0.n, greatest(w0.hi - w0.lo + 1, 0) AS len) w
-ORDER BY c.ord"""
+ORDER BY p.ord"""
 
 
 def _brackets(rows, target: float, mode: str) -> tuple[dict[int, float], set[int]]:
@@ -460,10 +508,12 @@ def depth_slice(parameter: str, pres: float, mode: QCMode = "standard", *, setti
     params.update(target=target, slice_param=[name], limit=core.limit_of(f, settings))
     conds += ["p.pres_min <= :target", "p.pres_max >= :target", "p.parameters @> CAST(:slice_param AS text[])"]
     # candidates first (cheap columns, index-ordered, limited); arrays only for those
-    candidates = (f"SELECT p.id, row_number() OVER (ORDER BY p.juld DESC NULLS LAST, p.id) AS ord "
+    cols = _slice_columns(name)
+    candidates = (f"SELECT {cols}, row_number() OVER (ORDER BY p.juld DESC NULLS LAST, p.id) AS ord "
                   f"FROM profiles p {_where(conds)} ORDER BY p.juld DESC NULLS LAST, p.id LIMIT :limit")
     sql = _slice_sql(name, candidates, window=True)
-    full_sql = _slice_sql(name, "SELECT id, id AS ord FROM profiles WHERE id = ANY(:ids)", window=False)
+    full_sql = _slice_sql(name, f"SELECT {cols}, p.id AS ord FROM profiles p WHERE p.id = ANY(:ids)",
+                          window=False)
 
     def fetch(c):
         rows = c.execute(text(sql), params).all()
@@ -503,11 +553,12 @@ def region_profile_values(parameter: str, pres_min: float, pres_max: float, mode
     filters.pop("pres_max", None)
     f = core.make_filters({**filters, "pres_min": lo, "pres_max": hi})
     conds, params = core.where_clause(f, settings)
-    params.update(layer_lo=lo, layer_hi=hi, slice_param=[name], limit=core.limit_of(f, settings))
+    params.update(layer_lo=lo, layer_hi=hi, layer_lo_m=lo - LAYER_MARGIN_DBAR, layer_hi_m=hi + LAYER_MARGIN_DBAR,
+                  slice_param=[name], limit=core.limit_of(f, settings))
     conds += ["p.parameters @> CAST(:slice_param AS text[])", "s.n > 0"]
     sql = f"""
 SELECT p.id AS profile_id, p.platform_number, p.juld, p.latitude, p.longitude, s.value, s.n AS n_levels
-FROM profiles p
+FROM profiles p{_layer_window(name)}
 CROSS JOIN LATERAL (
     SELECT avg(x.v) AS value, count(*)::int AS n FROM ({_level_subquery(name, mode)}) x
     WHERE x.pr BETWEEN :layer_lo AND :layer_hi) s
