@@ -262,6 +262,51 @@ ON CONFLICT (platform_number) DO UPDATE SET
 """
 
 
+def _key_arrays(batch: ProfileBatch) -> list:
+    return [batch.platform_number.astype(str).tolist(), batch.cycle_number.astype(int).tolist(),
+            batch.direction.astype(str).tolist(), batch.scheme_index.astype(int).tolist()]
+
+
+def _key_sorted(batch: ProfileBatch) -> ProfileBatch:
+    """The batch in profile-key order (concurrent writers then take row locks in one order)."""
+    order = np.lexsort((batch.scheme_index, batch.direction.astype(str), batch.cycle_number,
+                        batch.platform_number.astype(str)))
+    return batch if np.array_equal(order, np.arange(len(batch))) else _take(batch, order)
+
+
+_KEYS_FROM = ("unnest(%s::text[], %s::integer[], %s::char(1)[], %s::smallint[]) "
+              "AS k(platform_number, cycle_number, direction, scheme_index)")
+
+
+def _direct_copy(conn, cur, batch: ProfileBatch, cols_def, payload: bytes) -> bool:
+    """New profiles (no key of the batch in the table yet — a first ingestion) are COPY'd straight
+    into ``profiles``: no staging table to write and read back. ``_stage`` then holds only the
+    keys and header fields the position and float upserts read. Returns False (nothing done)
+    when a key exists, or when a concurrent writer inserts one of the keys first (its unique
+    conflict or deadlock rolls back to a savepoint): the caller takes the staged upsert path,
+    whose precedence rules merge the rows."""
+    import psycopg2.errors
+
+    keys = _key_arrays(batch)
+    cur.execute(f"SELECT EXISTS (SELECT 1 FROM profiles p JOIN {_KEYS_FROM} "
+                "USING (platform_number, cycle_number, direction, scheme_index))", keys)
+    if cur.fetchone()[0]:
+        return False
+    cur.execute("SAVEPOINT direct_copy")
+    try:
+        cur.copy_expert(f"COPY profiles ({', '.join(c for c, _ in cols_def)}) FROM STDIN (FORMAT binary)",
+                        io.BytesIO(payload))
+    except (psycopg2.errors.UniqueViolation, psycopg2.errors.DeadlockDetected):
+        cur.execute("ROLLBACK TO SAVEPOINT direct_copy")
+        return False
+    cur.execute("RELEASE SAVEPOINT direct_copy")
+    cur.execute("CREATE TEMP TABLE _stage ON COMMIT DROP AS SELECT k.platform_number, k.cycle_number, k.direction, "
+                "k.scheme_index, p.project_name, p.pi_name, p.platform_type, p.positioning_system "
+                f"FROM {_KEYS_FROM} JOIN profiles p USING (platform_number, cycle_number, direction, scheme_index)",
+                keys)
+    return True
+
+
 def write_batch(conn, batch: ProfileBatch, dataset_id: int, *, sha256: str | None = None,
                 job_id: str | None = None) -> WriteResult:
     """Write one file's batch inside the caller's open transaction on ``conn`` (psycopg2).
@@ -272,11 +317,13 @@ def write_batch(conn, batch: ProfileBatch, dataset_id: int, *, sha256: str | Non
     n = len(batch)
     if n == 0:
         return WriteResult(0, 0, dropped)
+    batch = _key_sorted(batch)
     cols_def, payload = encode_batch(batch, dataset_id)
     cur = conn.cursor()
-    cur.execute("CREATE TEMP TABLE _stage (" + ", ".join(f"{c} {t}" for c, t in cols_def) + ") ON COMMIT DROP")
-    cur.copy_expert("COPY _stage FROM STDIN (FORMAT binary)", io.BytesIO(payload))
-    cur.execute(_upsert_sql(cols_def))
+    if not _direct_copy(conn, cur, batch, cols_def, payload):
+        cur.execute("CREATE TEMP TABLE _stage (" + ", ".join(f"{c} {t}" for c, t in cols_def) + ") ON COMMIT DROP")
+        cur.copy_expert("COPY _stage FROM STDIN (FORMAT binary)", io.BytesIO(payload))
+        cur.execute(_upsert_sql(cols_def))
     cur.execute(_POSITIONS_SQL)
     centre = str(batch.data_centre[0]).strip() if len(batch.data_centre) else ""
     cur.execute(_FLOATS_SQL, {"dac": DATA_CENTRES.get(centre), "is_bgc": "bgc" in batch.groups and any(
