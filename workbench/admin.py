@@ -64,13 +64,13 @@ class JobMonitor(pn.viewable.Viewer):
         super().__init__(**params)
         self._table = pn.widgets.Tabulator(pd.DataFrame(columns=["job", *JOB_COLUMNS]), disabled=True, height=300,
                                            hidden_columns=["id"],
-                                           show_index=False, selectable=1, name="Jobs", sizing_mode="stretch_width",
+                                           show_index=False, selectable=1, label="Jobs", sizing_mode="stretch_width",
                                            formatters={"progress": {"type": "progress", "legend": True}})
         self._table.param.watch(self._on_select, "selection")
         self._detail = pn.pane.Markdown("", sizing_mode="stretch_width")
-        self._retry = pn.widgets.Button(name="Retry selected job", button_type="warning", disabled=True)
+        self._retry = pn.widgets.Button(label="Retry selected job", color="warning", disabled=True)
         self._retry.on_click(lambda e: self.retry_selected())
-        self._reindex = pn.widgets.Button(name="Re-index search", button_type="default")
+        self._reindex = pn.widgets.Button(label="Re-index search", color="default")
         self._reindex.on_click(lambda e: self.reindex())
         self._msg = pn.pane.Alert("", alert_type="info", visible=False)
         self._cb = None
@@ -208,7 +208,7 @@ class UploadPanel(pn.viewable.Viewer):
         limit = settings.max_file_bytes
         self._limit = limit
         self._dropper = pn.widgets.FileDropper(multiple=True, max_file_size=_size_label(limit),
-                                               chunk_size=8 * 1024 * 1024, name="Argo files",
+                                               chunk_size=8 * 1024 * 1024, label="Argo files",
                                                sizing_mode="stretch_width")
         self._dropper.param.watch(self._on_files, "value")
         self._dataset = pn.widgets.TextInput.from_param(self.param.dataset, name="Dataset name")

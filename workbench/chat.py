@@ -48,6 +48,20 @@ ICONS = {"send": _SVG.format('<path d="M5 12h14"/><path d="M13 6l6 6-6 6"/>'),
                               '<path d="M6 7l1 12a2 2 0 0 0 2 2h6a2 2 0 0 0 2-2l1-12"/><path d="M9 7V4h6v3"/>')}
 
 
+# Panel's ChatMessage wraps its body in an element of class "placeholder", which is also Bootstrap 5's
+# loading-skeleton class (opacity .5, background currentcolor, cursor wait): under the BootstrapTemplate
+# every answer looked greyed out. Undo the skeleton inside chat messages.
+MESSAGE_CSS = """
+:host(.placeholder), .placeholder {
+  opacity: 1 !important;
+  background-color: transparent !important;
+  cursor: auto !important;
+  min-height: 0 !important;
+  vertical-align: baseline !important;
+}
+"""
+
+
 def _jsonable(obj: Any) -> Any:
     if hasattr(obj, "model_dump"):
         return obj.model_dump(mode="json", exclude_none=True)
@@ -87,6 +101,25 @@ def provenance_markdown(answer: Any, elapsed_s: float | None = None) -> str:
     return out
 
 
+_DETAILS_STYLE = ("display:block;width:100%;box-sizing:border-box;border:1px solid #cfd8dc;border-radius:6px;"
+                  "padding:4px 10px;background:#fafafa;"
+                  "font-size:13px")
+
+
+def provenance_html(answer: Any, elapsed_s: float | None = None) -> str:
+    """The "how this was answered" card as a collapsed HTML ``<details>`` element.
+
+    A native element (one model, collapsed by the browser) instead of a Panel ``Card`` of a Markdown
+    pane: under the Bootstrap template the collapsed Card kept its body's height as an empty grey
+    block. Raw HTML in the provenance (SQL, parameters) is escaped.
+    """
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark", {"html": False}).render(provenance_markdown(answer, elapsed_s))
+    return (f'<details style="{_DETAILS_STYLE}"><summary style="cursor:pointer;font-weight:600">'
+            f'How this was answered</summary><div style="overflow-x:auto">{body}</div></details>')
+
+
 def _download(answer: Any, fmt: str) -> io.BytesIO:
     """Bytes of the answer's frame in ``fmt`` (csv / parquet / netcdf) via the answer's exporters."""
     suffix = {"csv": ".csv", "parquet": ".parquet", "netcdf": ".nc"}[fmt]
@@ -113,7 +146,28 @@ class _OfflineChatMessage(pn.chat.ChatMessage):
 
 
 class _OfflineChatInterface(pn.chat.ChatInterface):
+    """``ChatInterface`` with offline icons whose "thinking" placeholder message is built when first
+    shown instead of with every session (a whole ChatMessage: ~30 % of the chat's build time)."""
+
     _message_type = _OfflineChatMessage
+
+    def _update_placeholder(self):
+        self._fc_placeholder = None        # built by the property below when first needed
+
+    @property
+    def _placeholder(self):
+        if getattr(self, "_fc_placeholder", None) is None:
+            super()._update_placeholder()   # assigns through the setter below
+        return self._fc_placeholder
+
+    @_placeholder.setter
+    def _placeholder(self, message):
+        self._fc_placeholder = message
+
+    def _replace_placeholder(self, message=None) -> None:
+        if getattr(self, "_fc_placeholder", None) is None and message is None:
+            return                          # never shown: nothing to remove (and nothing to build)
+        super()._replace_placeholder(message)
 
 
 class ChatPane(pn.viewable.Viewer):
@@ -140,12 +194,13 @@ class ChatPane(pn.viewable.Viewer):
             placeholder_text="Thinking…", widgets=pn.chat.ChatAreaInput(placeholder="Ask about Argo floats…"),
             callback_exception="verbose",
             button_properties={k: {"icon": ICONS[k]} for k in ("send", "stop", "rerun", "undo", "clear")},
-            message_params={"show_reaction_icons": False, "show_copy_icon": False, "reaction_icons": {}})
+            message_params={"show_reaction_icons": False, "show_copy_icon": False, "reaction_icons": {},
+                            "stylesheets": [MESSAGE_CSS]})
         self._chips = pn.FlexBox(*[self._chip(q) for q in self.examples], sizing_mode="stretch_width")
         self._info = pn.pane.Markdown("", styles={"color": "#546e7a"}, margin=(0, 10), sizing_mode="stretch_width")
 
-    def _chip(self, question: str, button_type: str = "light") -> pn.widgets.Button:
-        b = pn.widgets.Button(name=question, button_type=button_type, button_style="outline", margin=(2, 4))
+    def _chip(self, question: str, color: str = "light") -> pn.widgets.Button:
+        b = pn.widgets.Button(label=question, color=color, variant="outline", margin=(2, 4))
         b.on_click(lambda e: self.ask(question))
         return b
 
@@ -216,10 +271,12 @@ class ChatPane(pn.viewable.Viewer):
         if frame is not None and len(frame):
             shown = frame.head(TABLE_ROWS)
             shown = shown[[c for c in shown.columns if not shown[c].map(type).eq(list).any()] or shown.columns]
-            note = f" (first {TABLE_ROWS:,} of {len(frame):,} rows)" if len(frame) > TABLE_ROWS else ""
+            if len(frame) > TABLE_ROWS:
+                parts.append(pn.pane.Markdown(f"_Table: the first {TABLE_ROWS:,} of {len(frame):,} rows "
+                                              "(downloads hold them all)._", sizing_mode="stretch_width"))
             parts.append(pn.widgets.Tabulator(shown, disabled=True, height=min(300, 40 + 28 * len(shown)),
                                               pagination="local", page_size=50, show_index=False,
-                                              sizing_mode="stretch_width", name=f"table{note}"))
+                                              sizing_mode="stretch_width"))
             try:
                 plot = plots.render_answer(answer)
             except Exception as exc:
@@ -229,8 +286,7 @@ class ChatPane(pn.viewable.Viewer):
             if plot is not None:
                 parts.append(pn.pane.HoloViews(plot, sizing_mode="stretch_width", min_height=380))
             parts.append(self._downloads(answer))
-        parts.append(pn.Card(pn.pane.Markdown(provenance_markdown(answer, elapsed_s), sizing_mode="stretch_width"),
-                             title="How this was answered", collapsed=True, sizing_mode="stretch_width"))
+        parts.append(pn.pane.HTML(provenance_html(answer, elapsed_s), sizing_mode="stretch_width"))
         follow = list(getattr(answer, "suggestions", None) or [])[:4]
         if follow:
             parts.append(pn.FlexBox(*[self._chip(q, "primary") for q in follow], sizing_mode="stretch_width"))
@@ -244,7 +300,7 @@ class ChatPane(pn.viewable.Viewer):
             suffix = {"csv": "csv", "parquet": "parquet", "netcdf": "nc"}[fmt]
             buttons.append(pn.widgets.FileDownload(callback=lambda a=answer, f=fmt: _download(a, f),
                                                    filename=f"floatchat-answer.{suffix}", label=f"⬇ {label}",
-                                                   button_type="light", width=110, embed=False))
+                                                   color="light", width=110, embed=False))
         return pn.Row(*buttons)
 
     def __panel__(self):

@@ -95,7 +95,7 @@ class FloatMap(pn.viewable.Viewer):
         self._bounds.add_subscriber(self._on_bounds)
         traj = hv.DynamicMap(lambda data: plots.trajectory_plot(data), streams=[self._traj_pipe])
         hl = hv.DynamicMap(lambda data: plots.highlight_points(data), streams=[self._hl_pipe])
-        self._plot = (self._raster * plots.coastlines() * hl * traj).opts(
+        self._plot = (self._raster * plots.dynamic_coastlines() * hl * traj).opts(
             width=self.width, height=self.height, xlim=(-180, 180), ylim=(-90, 90), xlabel="longitude (°E)",
             ylabel="latitude (°N)", title="Argo profile positions")
         self._status = pn.pane.Markdown("", sizing_mode="stretch_width")
@@ -210,22 +210,22 @@ class FloatMap(pn.viewable.Viewer):
     # ------------------------------------------------------------------ view
     def controls(self) -> pn.Column:
         """Filter widgets bound to the params."""
-        start = pn.widgets.DatePicker(name="From (UTC)")
-        end = pn.widgets.DatePicker(name="To (UTC)")
+        start = pn.widgets.DatePicker(label="From (UTC)")
+        end = pn.widgets.DatePicker(label="To (UTC)")
 
         def _time(_):
             rng = (start.value, end.value)
             self.time_range = rng if any(v is not None for v in rng) else None
         start.param.watch(_time, "value")
         end.param.watch(_time, "value")
-        param_w = pn.widgets.TextInput(name="Parameter (e.g. DOXY)", placeholder="any")
+        param_w = pn.widgets.TextInput(label="Parameter (e.g. DOXY)", placeholder="any")
         param_w.param.watch(lambda e: setattr(self, "parameter", e.new.strip() or None), "value")
-        region = pn.widgets.TextInput(name="Region (e.g. Arabian Sea)", placeholder="anywhere")
+        region = pn.widgets.TextInput(label="Region (e.g. Arabian Sea)", placeholder="anywhere")
         region.param.watch(lambda e: setattr(self, "region", e.new.strip() or None), "value")
-        ftype = pn.widgets.Select(name="Float type", options={"any": "", "core": "core", "BGC": "bgc", "deep": "deep"},
+        ftype = pn.widgets.Select(label="Float type", options={"any": "", "core": "core", "BGC": "bgc", "deep": "deep"},
                                   value=self.float_type or "")
         ftype.param.watch(lambda e: setattr(self, "float_type", e.new or None), "value")
-        clear = pn.widgets.Button(name="Clear box / selection")
+        clear = pn.widgets.Button(label="Clear box / selection")
         clear.on_click(lambda e: self.clear())
         return pn.Column(
             pn.widgets.Checkbox.from_param(self.param.latest_only, name="Latest positions only"),

@@ -83,7 +83,24 @@ def _holoviews():
 
     if hv.Store.current_backend != "bokeh":
         hv.Store.set_current_backend("bokeh")
+    _canvas_output(hv)
     return hv
+
+
+_CANVAS_SET = []
+
+
+def _canvas_output(hv) -> None:
+    """Draw plots on the 2-D canvas, not WebGL (once per process).
+
+    Large data reach the browser as datashader images and the point layers stay below
+    ``RASTERIZE_ABOVE``, so WebGL buys nothing here; without a GPU (headless Chromium, remote
+    desktops, many laptops' software GL) every WebGL frame is copied back to the canvas
+    (``blit_webgl``), which cost ~3 s of the dashboard's first paint.
+    """
+    if not _CANVAS_SET:
+        hv.renderer("bokeh").webgl = False
+        _CANVAS_SET.append(True)
 
 
 def clip_lines(x: np.ndarray, y: np.ndarray, bbox: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -100,16 +117,52 @@ def clip_lines(x: np.ndarray, y: np.ndarray, bbox: tuple[float, float, float, fl
 
 
 def coastlines(scale: str = "50m", bbox: tuple[float, float, float, float] | None = None):
-    """Natural Earth coastlines as a HoloViews ``Path`` (grey, thin), clipped to ``bbox`` if given."""
-    hv = _holoviews()
+    """Natural Earth coastlines as a HoloViews ``Path`` (grey, thin), clipped to ``bbox`` if given.
 
+    The whole-world path of each scale is built once per process; callers get a clone sharing its
+    data (``.opts`` on an overlay or DynamicMap sets options on its elements in place).
+    """
+    if bbox is None:
+        return _world_coastlines(scale).clone()
     x, y = coastline_paths(scale)
-    if bbox is not None:
-        w, s, e, n = bbox
-        m = max(e - w, n - s) * 0.1 + 1.0
-        x, y = clip_lines(x, y, (w - m, s - m, e + m, n + m))
+    w, s, e, n = bbox
+    m = max(e - w, n - s) * 0.1 + 1.0
+    x, y = clip_lines(x, y, (w - m, s - m, e + m, n + m))
+    return _coast_path(x, y)
+
+
+def _coast_path(x: np.ndarray, y: np.ndarray):
+    hv = _holoviews()
     return hv.Path(pd.DataFrame({"longitude": x, "latitude": y}), ["longitude", "latitude"]).opts(
         color="#555555", line_width=0.6)
+
+
+@lru_cache(maxsize=4)
+def _world_coastlines(scale: str):
+    x, y = coastline_paths(scale)
+    return _coast_path(x, y)
+
+
+#: Above this span (degrees of longitude or latitude) the map draws the 110m coastlines, below it the
+#: 50m ones clipped to the view: 5,000 instead of 60,000 vertices at the initial world zoom.
+COARSE_ABOVE_DEG = 60.0
+
+
+def coastlines_for_view(x_range=None, y_range=None):
+    """Coastlines for a map view (lon/lat ranges in degrees): coarse when wide, detailed and
+    clipped when zoomed in."""
+    if x_range is None or y_range is None or None in (*x_range, *y_range):
+        return coastlines("110m")
+    (x0, x1), (y0, y1) = x_range, y_range
+    if max(x1 - x0, y1 - y0) > COARSE_ABOVE_DEG:
+        return coastlines("110m")
+    return coastlines("50m", bbox=(x0, y0, x1, y1))
+
+
+def dynamic_coastlines():
+    """A ``DynamicMap`` of :func:`coastlines_for_view` following the plot's pan/zoom (``RangeXY``)."""
+    hv = _holoviews()
+    return hv.DynamicMap(coastlines_for_view, streams=[hv.streams.RangeXY()])
 
 
 def bbox_minimap_svg(bbox: tuple[float, float, float, float] | None, width: int = 180, height: int = 90) -> str:
@@ -118,16 +171,6 @@ def bbox_minimap_svg(bbox: tuple[float, float, float, float] | None, width: int 
     Static SVG rather than a Bokeh plot so a page of dataset cards stays light.
     ``bbox`` is (west, south, east, north) in degrees; west > east crosses the antimeridian.
     """
-    x, y = coastline_paths("110m")
-    px = (x + 180.0) / 360.0 * width
-    py = (90.0 - y) / 180.0 * height
-    breaks = np.flatnonzero(np.isnan(px))
-    parts, start = [], 0
-    for b in breaks:   # a few hundred lines: fine outside any hot path
-        seg = np.column_stack([px[start:b], py[start:b]])
-        if len(seg) > 1:
-            parts.append("M" + "L".join(f"{a:.1f},{c:.1f}" for a, c in seg))
-        start = b + 1
     rects = ""
     if bbox is not None and all(v is not None and np.isfinite(v) for v in bbox):
         w, s, e, n = (float(v) for v in bbox)
@@ -139,7 +182,23 @@ def bbox_minimap_svg(bbox: tuple[float, float, float, float] | None, width: int 
                       'fill="#d32f2f" fill-opacity="0.35" stroke="#d32f2f" stroke-width="1"/>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
             f'viewBox="0 0 {width} {height}"><rect width="{width}" height="{height}" fill="#eef4fa"/>'
-            f'<path d="{" ".join(parts)}" fill="none" stroke="#607d8b" stroke-width="0.5"/>{rects}</svg>')
+            f'<path d="{_minimap_path(width, height)}" fill="none" stroke="#607d8b" stroke-width="0.5"/>{rects}</svg>')
+
+
+@lru_cache(maxsize=8)
+def _minimap_path(width: int, height: int) -> str:
+    """SVG path data of the 110m coastlines at this size (built once per process and size)."""
+    x, y = coastline_paths("110m")
+    px = (x + 180.0) / 360.0 * width
+    py = (90.0 - y) / 180.0 * height
+    breaks = np.flatnonzero(np.isnan(px))
+    parts, start = [], 0
+    for b in breaks:   # a few hundred lines, once per process
+        seg = np.column_stack([px[start:b], py[start:b]])
+        if len(seg) > 1:
+            parts.append("M" + "L".join(f"{a:.1f},{c:.1f}" for a, c in seg))
+        start = b + 1
+    return " ".join(parts)
 
 
 # ----------------------------------------------------------------------------- maps
@@ -273,7 +332,12 @@ def profile_plot(levels: pd.DataFrame, parameter: str = "temp", *, values: str =
     ids = list(dict.fromkeys(df["profile_id"])) if "profile_id" in df else [None]
     shown = ids[:max_profiles]
     curves = []
-    for pid in shown:   # one curve per profile (≤ max_profiles), the levels themselves stay columnar
+    if len(shown) > MANY_PROFILES and "profile_id" in df:
+        curves = _profile_lines(df, shown, col)
+        shown_curves: list = []
+    else:
+        shown_curves = shown
+    for pid in shown_curves:   # one curve per profile (≤ max_profiles), the levels themselves stay columnar
         d = df if pid is None else df[df["profile_id"] == pid]
         d = d.dropna(subset=[col]).sort_values("pres")
         name = f"{d['platform_number'].iloc[0]} c{int(d['cycle_number'].iloc[0])}" if len(d) and \
@@ -293,6 +357,42 @@ def profile_plot(levels: pd.DataFrame, parameter: str = "temp", *, values: str =
     return overlay.opts(width=width, height=height, invert_yaxis=True, xlabel=label(parameter) + kind,
                         ylabel="pressure (dbar)", show_legend=len(shown) <= 10, legend_position="bottom_right",
                         title=title if title is not None else f"{label(parameter)}, {len(shown)} profile(s){more}")
+
+
+#: Above this many profiles a profile plot draws them as ``len(PALETTE)`` NaN-separated lines (profile i in
+#: colour i mod 10, no legend) instead of one curve per profile: at most 10 Bokeh renderers instead of up
+#: to 200 (server build and browser draw time).
+MANY_PROFILES = 10
+
+
+def _profile_lines(df: pd.DataFrame, shown: list, col: str) -> list:
+    """Profiles ``shown`` of ``df`` as ≤ 10 ``hv.Curve`` (x = ``col``, pressure as value), each holding
+    every tenth profile with NaN rows between profiles (Bokeh breaks the line there)."""
+    hv = _holoviews()
+    d = df[df["profile_id"].isin(shown)].dropna(subset=[col])
+    if d.empty:
+        return [hv.Curve([], col, "pres")]
+    rank_of = pd.Series(np.arange(len(shown)), index=pd.Index(shown))
+    rank = rank_of.reindex(d["profile_id"].to_numpy()).to_numpy()
+    order = np.lexsort((d["pres"].to_numpy(float), rank))          # by profile rank, then pressure
+    cols = [c for c in (col, "pres", "platform_number", "cycle_number") if c in d]
+    arrays = {c: d[c].to_numpy()[order] for c in cols}
+    rank = rank[order]
+    group = rank % len(PALETTE)
+    curves = []
+    for g in range(min(len(PALETTE), len(shown))):
+        idx = np.flatnonzero(group == g)                             # rows of every tenth profile, in order
+        if not len(idx):
+            continue
+        r = rank[idx]
+        brk = np.flatnonzero(r[1:] != r[:-1]) + 1                    # a NaN row after each profile but the last
+        take = np.insert(idx, brk, idx[brk - 1])
+        gap = np.zeros(len(take), bool)
+        gap[brk + np.arange(len(brk))] = True
+        frame = pd.DataFrame({c: arrays[c][take] for c in cols})
+        frame.loc[gap, [col, "pres"]] = np.nan
+        curves.append(hv.Curve(frame, col, cols[1:]).opts(line_width=1.2, tools=["hover"], color=PALETTE[g]))
+    return curves
 
 
 # ----------------------------------------------------------------------------- T-S

@@ -20,7 +20,14 @@ logging.getLogger("workbench").setLevel(_level)
 
 def _warm_up() -> None:
     """Pay one-time costs before the first visitor: datashader's numba kernels, HoloViews' Bokeh
-    plotting, the coastline files (about 5 s on a 2-core machine, otherwise on the first page)."""
+    plotting, the coastline files, the chat components and the question engine's imports (about 5 s
+    on a 2-core machine, otherwise on the first page and the first question).
+
+    Then ``gc.freeze()``: everything imported so far (torch, pandas, HoloViews… several million
+    objects) moves to the permanent generation, so the full collections Panel schedules after each
+    closed session scan only the sessions' garbage (each took ~1 s of the event loop otherwise).
+    """
+    import gc
     import time
 
     import pandas as pd
@@ -29,16 +36,23 @@ def _warm_up() -> None:
     try:
         import holoviews as hv
 
-        from workbench import chat, floatmap, profiles  # noqa: F401 - import cost, once
+        from workbench import cards, chat, floatmap, profiles  # noqa: F401 - import cost, once
         from workbench import plots
 
         df = pd.DataFrame({"longitude": [0.0, 10.0], "latitude": [0.0, 5.0], "platform_number": ["1", "2"],
                            "cycle_number": [1, 2]})
         hv.renderer("bokeh").get_plot(plots.position_map(df))
-        plots.coastline_paths("110m")
+        for scale in ("110m", "50m"):
+            plots.coastline_paths(scale)
+        plots.bbox_minimap_svg(None)
+        chat.ChatPane()                       # Panel's chat widgets, templates and stylesheets
+        import floatchat_core.chat            # noqa: F401 - the question engine's imports
     except Exception as exc:   # warming up is an optimisation; never block the server on it
         logging.getLogger("workbench").warning("serve.warm_up_failed error=%s", exc)
-    logging.getLogger("workbench").info("serve.warm_up seconds=%.1f", time.perf_counter() - t0)
+    gc.collect()
+    gc.freeze()
+    logging.getLogger("workbench").info("serve.warm_up seconds=%.1f frozen_objects=%d",
+                                        time.perf_counter() - t0, gc.get_freeze_count())
 
 
 _warm_up()

@@ -49,7 +49,12 @@ def _on_levels(event):
 
 
 def _on_answer(event):
-    answer = event.new
+    # the linked views (map highlights re-render the whole map overlay, profiles, T-S) update on the next
+    # tick: the answer itself reaches the browser first, the secondary views follow
+    pn.state.execute(lambda: _show_answer(event.new), schedule=True)
+
+
+def _show_answer(answer):
     pos = answer_positions(answer)
     fmap.highlight = pos
     frame = getattr(answer, "frame", None)
@@ -67,7 +72,9 @@ fmap.param.watch(_on_float, "selected_float")
 profiles.param.watch(_on_levels, "levels")
 chat.param.watch(_on_answer, "answer")
 
-tabs = pn.Tabs(("Map", fmap), ("Profiles", profiles), ("T–S", ts), ("Datasets", cards), dynamic=False,
+# dynamic: only the visible tab is rendered (the first paint builds the map alone; a hidden tab updated by
+# an answer costs nothing until it is opened)
+tabs = pn.Tabs(("Map", fmap), ("Profiles", profiles), ("T–S", ts), ("Datasets", cards), dynamic=True,
                sizing_mode="stretch_width")
 main = pn.Row(pn.Column(chat, min_width=420, max_width=640, sizing_mode="stretch_width"), tabs,
               sizing_mode="stretch_width")
