@@ -90,6 +90,15 @@ def run_questions(questions: list[str], repeat: int) -> dict:
             "problems": bad, "warmup_ms": round(warmup_ms, 1)}
 
 
+def _profile_count() -> int:
+    from sqlalchemy import text
+
+    from floatchat_core.db import get_engine
+
+    with get_engine().connect() as c:
+        return int(c.execute(text("SELECT count(*) FROM profiles")).scalar())
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--smoke", action="store_true", help="quick run (CI)")
@@ -97,12 +106,20 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=None, help="rounds of the question mix (default 5; smoke 2)")
     ap.add_argument("--no-corpus", action="store_true", help="skip the shared-corpus part")
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
+    ap.add_argument("--home", type=Path,
+                    help="use (and keep) the synthetic database in this FLOATCHAT_HOME, e.g. the one "
+                         "`benchmarks/queries.py --home` filled: only the synthetic part runs, and profiles "
+                         "are added only if it holds fewer than --profiles")
     args = ap.parse_args()
     n_synth = args.profiles if args.profiles is not None else (5_000 if args.smoke else 1_000_000)
     repeat = args.repeat or (2 if args.smoke else 5)
 
-    home = Path(tempfile.mkdtemp(prefix="floatchat-bench-chat-"))
+    keep = args.home is not None
+    home = args.home.resolve() if keep else Path(tempfile.mkdtemp(prefix="floatchat-bench-chat-"))
+    home.mkdir(parents=True, exist_ok=True)
     os.chmod(home, 0o755)
+    if keep:
+        args.no_corpus = True            # the corpus part truncates the database: never on a kept one
     os.environ["FLOATCHAT_HOME"] = str(home)
     for k in ("DATABASE_URL", "FLOATCHAT_READONLY_DATABASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
         os.environ.pop(k, None)
@@ -129,15 +146,20 @@ def main() -> int:
             from floatchat_core.db.synthdb import populate
 
             clear_region_cache()
+            have = _profile_count() if keep else 0
             t0 = time.perf_counter()
-            info = populate(n_synth, seed=7)
-            out["synthetic_populate_s"] = round(time.perf_counter() - t0, 1)
-            out["synthetic_profiles"] = info.get("n_profiles", n_synth)
+            if have < n_synth:
+                populate(n_synth - have, seed=7)
+                out["synthetic_populate_s"] = round(time.perf_counter() - t0, 1)
+            out["synthetic_profiles"] = max(have, n_synth)
             out["synthetic"] = run_questions(SYNTH_QUESTIONS, repeat)
     finally:
         db.dispose_engines()
-        cluster.remove()
-        shutil.rmtree(home, ignore_errors=True)
+        if keep:
+            cluster.stop()
+        else:
+            cluster.remove()
+            shutil.rmtree(home, ignore_errors=True)
     out["total_s"] = round(time.perf_counter() - t_all, 1)
     if args.json:
         print(json.dumps(out, indent=2, default=str))
@@ -146,7 +168,7 @@ def main() -> int:
             if part in out:
                 r = out[part]
                 label = (("shared corpus, INCOIS float" if args.smoke else "shared corpus (865 profiles)")
-                         if part == "corpus" else f"synthetic ({n_synth:,} profiles)")
+                         if part == "corpus" else f"synthetic ({out['synthetic_profiles']:,} profiles)")
                 print(f"{label:<34} p50 {r['p50_ms']:>7.1f} ms   p95 {r['p95_ms']:>7.1f} ms   max {r['max_ms']:>7.1f} ms"
                       f"   ({r['n']} answers)")
                 for ms, q in r["slowest"]:

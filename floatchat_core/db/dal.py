@@ -137,7 +137,7 @@ def profile_positions(*, settings: Settings | None = None, **filters) -> pd.Data
     """
     settings = settings or get_settings()
     if not filters:
-        sql = ("SELECT platform_number, cycle_number, extract(epoch FROM juld) AS juld, latitude, longitude "
+        sql = ("SELECT platform_number, cycle_number, (extract(epoch FROM juld) * 1000000)::int8 AS juld, latitude, longitude "
                "FROM float_positions WHERE NOT position_invalid")
         params: dict[str, Any] = {}
     else:
@@ -145,10 +145,10 @@ def profile_positions(*, settings: Settings | None = None, **filters) -> pd.Data
         conds, params = core.where_clause(f, settings)
         conds.append("p.position IS NOT NULL")
         lim = f" LIMIT {int(core.limit_of(f, settings))}" if f.limit is not None else ""
-        sql = (f"SELECT p.platform_number, p.cycle_number, extract(epoch FROM p.juld) AS juld, p.latitude, "
+        sql = (f"SELECT p.platform_number, p.cycle_number, (extract(epoch FROM p.juld) * 1000000)::int8 AS juld, p.latitude, "
                f"p.longitude FROM profiles p {_where(conds)}{lim}")
     return _copy_frame("profile_positions", sql, params, settings,
-                       {"platform_number": str, "cycle_number": "int32", "juld": "float64",
+                       {"platform_number": str, "cycle_number": "int32", "juld": "Int64",
                         "latitude": "float64", "longitude": "float64"}, epoch_cols=("juld",))
 
 
@@ -173,8 +173,8 @@ def _copy_frame(name: str, sql: str, params: dict, settings: Settings, dtypes: d
     buf.seek(0)
     df = pd.read_csv(buf, header=None, names=list(dtypes), dtype=dtypes, keep_default_na=False,
                      na_values={c: [""] for c in dtypes if dtypes[c] is not str})
-    for c in epoch_cols:
-        df[c] = pd.to_datetime(df[c], unit="s", utc=True).astype("datetime64[ns, UTC]")
+    for c in epoch_cols:        # microseconds since 1970 (int8: exact, unlike float seconds)
+        df[c] = pd.to_datetime(df[c], unit="us", utc=True).astype("datetime64[ns, UTC]")
     core.record(sql, params, len(df), (time.perf_counter() - t0) * 1000.0, False, function=name)
     return df
 
@@ -277,18 +277,23 @@ def profile_levels(profile_ids, parameters: Sequence[str] | None = None, pres_mi
     return df
 
 
-def _modes(vmode: np.ndarray) -> pd.Categorical:
-    """Data modes as a categorical (fast to build, compares equal to 'R'/'A'/'D')."""
-    codes = np.select([vmode == "R", vmode == "A", vmode == "D"], [0, 1, 2], -1).astype(np.int8)
-    return pd.Categorical.from_codes(codes, categories=["R", "A", "D"])
+_MODE_DTYPE = pd.CategoricalDtype(["R", "A", "D"])
+
+
+def _mode_codes(vmode: np.ndarray) -> np.ndarray:
+    """Data modes 'R'/'A'/'D' as categorical codes 0/1/2 (-1 = none)."""
+    return np.select([vmode == "R", vmode == "A", vmode == "D"], [0, 1, 2], -1).astype(np.int8)
 
 
 def _levels_frame(rows, ids, axes, layout, mode, pres_min, pres_max) -> pd.DataFrame:
+    """The long levels frame from the fetched rows: numpy columns per axis, merged across axes
+    (a column an axis lacks is NaN / -1 / no mode there) and ordered (profile as asked, core
+    axis before BGC, level) by one ``lexsort`` — a single DataFrame built at the end."""
     order = {pid: i for i, pid in enumerate(ids)}
-    rows = sorted(rows, key=lambda r: order.get(r[0], 0))
-    frames = []
+    parts: list[dict[str, np.ndarray]] = []
     j0 = 6
-    for a, prefixes in layout:
+    nt = 3 if mode == "expert" else 2                        # real twins per parameter (see _axis_columns)
+    for ai, (_axis, prefixes) in enumerate(layout):
         k = len(prefixes)
         jn, jr, jq, jd = j0, j0 + 1, j0 + 2, j0 + 3
         j0 += 3 + k
@@ -296,7 +301,6 @@ def _levels_frame(rows, ids, axes, layout, mode, pres_min, pres_max) -> pd.DataF
             continue
         n = np.array([r[jn] for r in rows], dtype=np.int64)
         reals, qcs = [], []
-        nt = 3 if mode == "expert" else 2                        # real twins per parameter (see _axis_columns)
         for r, m in zip(rows, n):
             x, q = core.decode(r[jr], "real"), core.decode(r[jq], "qc")
             if x.size != nt * k * m or q.size != 2 * k * m:     # arrays longer than their axis: never written so
@@ -306,52 +310,70 @@ def _levels_frame(rows, ids, axes, layout, mode, pres_min, pres_max) -> pd.DataF
             qcs.append(q.reshape(2 * k, m))
         R = np.concatenate(reals, axis=1) if n.sum() else np.empty((nt * k, 0), np.float32)
         Q = np.concatenate(qcs, axis=1) if n.sum() else np.empty((2 * k, 0), np.int16)
-        pns, pn_codes = np.unique(np.array([r[1] for r in rows], dtype=object), return_inverse=True)
-        out = {"profile_id": np.repeat([r[0] for r in rows], n).astype(np.int64),
-               "platform_number": pd.Categorical.from_codes(np.repeat(pn_codes, n), categories=list(pns)),
-               "cycle_number": np.repeat([r[2] for r in rows], n).astype(np.int32),
-               "juld": np.repeat(pd.to_datetime([r[3] for r in rows], utc=True).astype("datetime64[ns, UTC]"), n),
-               "latitude": np.repeat(np.array([r[4] for r in rows], dtype=np.float64), n),
-               "longitude": np.repeat(np.array([r[5] for r in rows], dtype=np.float64), n),
-               "axis": pd.Categorical.from_codes(np.zeros(int(n.sum()), np.int8), categories=[a]),
-               "level": (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)).astype(np.int32)}
+        total = int(n.sum())
+        rix = np.repeat(np.arange(len(rows)), n)
+        out = {"_row": rix, "_axis": np.full(total, ai, np.int8), "_ord": np.array(
+            [order.get(r[0], 0) for r in rows], dtype=np.int64)[rix],
+            "level": (np.arange(total) - np.repeat(np.cumsum(n) - n, n)).astype(np.int32)}
         pres_ok = None
         for t, prefix in enumerate(prefixes):
             raw, adj = R[nt * t], R[nt * t + 1]
             err = R[nt * t + 2] if nt == 3 else None
             rq, aq = Q[2 * t], Q[2 * t + 1]
-            dm = np.repeat(np.array([r[jd + t] for r in rows], dtype="<U1"), n)
+            dm = np.array([r[jd + t] for r in rows], dtype="<U1")[rix]
             value, qc, vmode = core.select_values(raw, rq, adj, aq, dm, mode)
             name = "pres" if t == 0 else prefix
             if t == 0:
                 pres_ok = ~np.isnan(value)
             elif mode != "expert":
                 value = np.where(pres_ok, value, np.nan).astype(np.float32)
-            out[name], out[f"{name}_qc"], out[f"{name}_mode"] = value, qc, _modes(vmode)
+            out[name], out[f"{name}_qc"], out[f"{name}_mode"] = value, qc.astype(np.int16), _mode_codes(vmode)
             if mode == "expert":
                 out.update({f"{name}_raw": raw, f"{name}_raw_qc": rq, f"{name}_adjusted": adj,
                             f"{name}_adjusted_qc": aq, f"{name}_adjusted_error": err})
-        frames.append(pd.DataFrame(out))
-    if not frames:
+        parts.append(out)
+    if not parts:
         cols = ["profile_id", "platform_number", "cycle_number", "juld", "latitude", "longitude", "axis", "level",
                 "pres", "pres_qc", "pres_mode"]
         for p in axes["core"] + axes["bgc"]:
             c = BY_NAME[p].column
             cols += [c, f"{c}_qc", f"{c}_mode"]
         return pd.DataFrame(columns=cols)
-    df = pd.concat(frames, ignore_index=True, sort=False) if len(frames) > 1 else frames[0]
-    if len(frames) > 1:
-        df["_o"] = df["profile_id"].map(order)
-        df["_a"] = (df["axis"] == "bgc").astype(np.int8)
-        df = df.sort_values(["_o", "_a", "level"], kind="stable").drop(columns=["_o", "_a"]).reset_index(drop=True)
-    if pres_min is not None or pres_max is not None:
-        keep = np.ones(len(df), bool)
-        if pres_min is not None:
-            keep &= df["pres"].to_numpy() >= float(pres_min)
-        if pres_max is not None:
-            keep &= df["pres"].to_numpy() <= float(pres_max)
-        df = df[keep].reset_index(drop=True)
-    return df
+    names = list(dict.fromkeys(c for part in parts for c in part))
+
+    def filler(c, size):
+        if c.endswith("_mode"):
+            return np.full(size, -1, np.int8)
+        if c.endswith("_qc"):
+            return np.full(size, -1, np.int16)
+        return np.full(size, np.nan, np.float32)
+
+    merged = {c: np.concatenate([part[c] if c in part else filler(c, part["_row"].size) for part in parts])
+              for c in names}
+    keep = np.ones(merged["_row"].size, bool)
+    if pres_min is not None:
+        keep &= merged["pres"] >= float(pres_min)
+    if pres_max is not None:
+        keep &= merged["pres"] <= float(pres_max)
+    idx = np.flatnonzero(keep)
+    idx = idx[np.lexsort((merged["level"][idx], merged["_axis"][idx], merged["_ord"][idx]))]
+    ri = merged["_row"][idx]
+    pns, pn_codes = np.unique(np.array([r[1] for r in rows], dtype=object), return_inverse=True)
+    df = {"profile_id": np.array([r[0] for r in rows], dtype=np.int64)[ri],
+          "platform_number": pd.Categorical.from_codes(pn_codes[ri], categories=list(pns)),
+          "cycle_number": np.array([r[2] for r in rows], dtype=np.int32)[ri],
+          "juld": pd.DatetimeIndex(pd.to_datetime([r[3] for r in rows], utc=True)).as_unit("ns")[ri],
+          "latitude": np.array([r[4] for r in rows], dtype=np.float64)[ri],
+          "longitude": np.array([r[5] for r in rows], dtype=np.float64)[ri],
+          "axis": pd.Categorical.from_codes(merged["_axis"][idx], categories=[a for a, _ in layout]),
+          "level": merged["level"][idx]}
+    for c in names:
+        if c.startswith("_") or c == "level":
+            continue
+        v = merged[c][idx]
+        # codes built here are in range: skip pandas' validation pass per column
+        df[c] = pd.Categorical.from_codes(v, dtype=_MODE_DTYPE, validate=False) if c.endswith("_mode") else v
+    return pd.DataFrame(df)
 
 
 # ----------------------------------------------------------------------------- layer statistics
@@ -396,7 +418,7 @@ CROSS JOIN LATERAL (
 
 #: Levels fetched on each side of the binary-searched target level (QC-failing levels near the
 #: target are skipped within this window; a profile whose window runs out is refetched whole).
-SLICE_WINDOW = 8
+SLICE_WINDOW = 4
 
 
 def _slice_columns(name: str) -> str:
@@ -434,7 +456,7 @@ def _slice_sql(name: str, source: str, window: bool) -> str:
     # width_bucket binary-searches the target in the axis when it is NULL-free (ascending, as
     # Argo's pressure-increasing test requires); otherwise the whole profile is sent
     return f"""
-SELECT p.id AS profile_id, p.platform_number, p.cycle_number, p.juld, p.latitude, p.longitude,
+SELECT p.id AS profile_id, p.platform_number, p.cycle_number, (extract(epoch FROM p.juld) * 1000000)::int8 AS juld, p.latitude, p.longitude,
        coalesce(nullif(p.{axis}_data_mode, ''), nullif(p.data_mode, ''), 'R') AS pdm,
        coalesce(nullif(p.{col}_data_mode, ''), nullif(p.data_mode, ''), 'R') AS vdm,
        w.lo > 1 AS cut_low, w.hi < w.n AS cut_high,
@@ -525,7 +547,7 @@ def depth_slice(parameter: str, pres: float, mode: QCMode = "standard", *, setti
         df = pd.DataFrame({"profile_id": np.array([r[0] for r in keep], dtype=np.int64),
                            "platform_number": [r[1] for r in keep],
                            "cycle_number": np.array([r[2] for r in keep], dtype=np.int64),
-                           "juld": pd.to_datetime([r[3] for r in keep], utc=True),
+                           "juld": pd.to_datetime(pd.array([r[3] for r in keep], dtype="Int64"), unit="us", utc=True),
                            "latitude": np.array([r[4] for r in keep], dtype=np.float64),
                            "longitude": np.array([r[5] for r in keep], dtype=np.float64),
                            "pres_target": np.full(len(keep), target),
@@ -589,11 +611,16 @@ def float_trajectory(platform_number: str, *, settings: Settings | None = None) 
 def latest_positions(*, settings: Settings | None = None) -> pd.DataFrame:
     """The latest valid position of every float (materialized view ``mv_latest_float_positions``):
     ``platform_number, cycle_number, juld, latitude, longitude, float_type``."""
-    df = core.run("latest_positions", """
-        SELECT m.platform_number, m.cycle_number, m.juld, m.latitude, m.longitude,
-               coalesce(f.float_type, 'core') AS float_type
-        FROM mv_latest_float_positions m LEFT JOIN floats f USING (platform_number)""", {}, settings)
-    return core.utc(df, "juld")
+    settings = settings or get_settings()
+    sql = """
+        SELECT m.platform_number, m.cycle_number, (extract(epoch FROM m.juld) * 1000000)::int8 AS juld, m.latitude,
+               m.longitude, coalesce(f.float_type, 'core') AS float_type
+        FROM mv_latest_float_positions m LEFT JOIN floats f USING (platform_number)"""
+    # columnar: COPY as CSV through pandas' C parser (tz-aware datetimes built per row by the
+    # driver cost more than the query)
+    return _copy_frame("latest_positions", sql, {}, settings,
+                       {"platform_number": str, "cycle_number": "int32", "juld": "Int64", "latitude": "float64",
+                        "longitude": "float64", "float_type": str}, epoch_cols=("juld",))
 
 
 def nearest_floats(lon: float, lat: float, k: int = 10, max_distance_m: float | None = None, *,

@@ -250,7 +250,11 @@ def last_query() -> dict | None:
 
 
 def frame_of(result) -> pd.DataFrame:
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    """A DataFrame of a SQLAlchemy result. Rows are handed over as plain tuples: given Row
+    objects, pandas probes each for namedtuple fields, and every probe of a SQLAlchemy Row
+    raises and catches an exception internally (0.2 s for 17,000 rows)."""
+    cols = list(result.keys())
+    return pd.DataFrame.from_records([tuple(r) for r in result.fetchall()], columns=cols, coerce_float=False)
 
 
 def utc(df: pd.DataFrame, *cols: str) -> pd.DataFrame:

@@ -343,14 +343,16 @@ def populate(n_profiles: int, n_floats: int | None = None, bgc_fraction: float =
         cur.execute("UPDATE app_state SET value = value + 1 WHERE key = 'cache_generation'")
         conn.commit()
         t1 = time.perf_counter()
-        conn.autocommit = True
+        conn.driver_connection.autocommit = True      # the psycopg2 connection, not the pool proxy
         # level arrays have no statistics (migration 0005): this is quick, and it also gathers the
-        # expression-index statistics the box / region estimates need
-        cur.execute("ANALYZE profiles")
+        # expression-index statistics the box / region estimates need; VACUUM sets the visibility
+        # map that index-only counts need (autovacuum does so for ingested data, later)
+        cur.execute("VACUUM (ANALYZE) profiles")
         cur.execute("ANALYZE float_positions")
         cur.execute("ANALYZE floats")
         timings["analyze_s"] = time.perf_counter() - t1
     finally:
+        conn.driver_connection.autocommit = False     # back to the pool as it came
         conn.close()
     t1 = time.perf_counter()
     update_dataset_metadata(dataset_id, settings=settings)
