@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..config import Settings, get_settings
@@ -42,11 +43,22 @@ def build_documents(dataset_id: int | None = None, platform_numbers: Sequence[st
     return pd.concat(parts, ignore_index=True) if parts else text.float_documents(ff, fr)
 
 
+#: Vectors stored per database round trip (one binary COPY + one UPDATE).
+STORE_ROWS = 2048
+#: A load of at least this many vectors, and at least ``BULK_SHARE`` of the documents, drops the
+#: HNSW index and builds it again afterwards (much faster than growing the graph row by row).
+BULK_MIN = 2000
+BULK_SHARE = 0.3
+
+
 def embed_pending(refs: Sequence[tuple[str, str]] | None = None, settings: Settings | None = None) -> dict[str, int]:
     """Embed the documents that need a vector of the configured model, batch by batch.
 
-    A failing batch marks its documents ``embedding_failed`` (the error text is stored) and
-    the next batches go on. Returns ``{"embedded": n, "failed": n}``.
+    Documents with the same text are embedded once (their rows share the vector). Each batch
+    of ``FLOATCHAT_EMBEDDING_BATCH_SIZE`` distinct texts is one model call; vectors are stored
+    ``STORE_ROWS`` at a time (binary COPY). A failing batch marks its documents
+    ``embedding_failed`` (the error text is stored) and the next batches go on. Returns
+    ``{"embedded": n, "failed": n}``.
     """
     from ..db import searchdb
     from .embeddings import get_provider
@@ -65,23 +77,59 @@ def embed_pending(refs: Sequence[tuple[str, str]] | None = None, settings: Setti
         return counts
     todo = searchdb.documents_to_embed(provider.model, refs, settings=settings)
     if todo.empty:
+        searchdb.create_vector_index(settings=settings)       # an interrupted bulk load left none
         return counts
-    ids = todo["id"].to_numpy()
-    texts = (todo["title"] + ". " + todo["body"]).tolist()
-    size = provider.batch_size
-    t0 = time.perf_counter()
-    for start in range(0, len(texts), size):
-        batch_ids = ids[start:start + size]
-        try:
-            vecs = provider.embed(texts[start:start + size])
-        except EmbeddingError as exc:
-            counts["failed"] += searchdb.mark_failed(batch_ids.tolist(), str(exc), settings=settings)
-            log.error("search.embedding_failed model=%s documents=%d error=%s", provider.model, len(batch_ids), exc)
-            continue
-        counts["embedded"] += searchdb.store_embeddings(batch_ids.tolist(), vecs, provider.model, settings=settings)
-    log.info("search.embedded model=%s embedded=%d failed=%d seconds=%.1f", provider.model, counts["embedded"],
-             counts["failed"], time.perf_counter() - t0)
+    n_docs = sum(searchdb.document_counts(settings=settings).values())
+    bulk = len(todo) >= BULK_MIN and len(todo) >= BULK_SHARE * n_docs
+    if bulk:
+        searchdb.drop_vector_index(settings=settings)
+    try:
+        _embed_rows(todo, provider, counts, settings)
+    finally:
+        if bulk or refs is None:
+            t0 = time.perf_counter()
+            if searchdb.create_vector_index(settings=settings):
+                log.info("search.hnsw_built documents=%d seconds=%.1f", n_docs, time.perf_counter() - t0)
     return counts
+
+
+def _embed_rows(todo: pd.DataFrame, provider, counts: dict[str, int], settings: Settings) -> None:
+    from ..db import searchdb
+
+    ids = todo["id"].to_numpy(np.int64)
+    codes, uniq = pd.factorize(todo["text"], sort=False)
+    # rows of each distinct text, as slices of one ordering
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniq) + 1))
+    size = provider.batch_size
+    pend_ids: list[np.ndarray] = []
+    pend_vecs: list[np.ndarray] = []
+
+    def flush() -> None:
+        if pend_ids:
+            counts["embedded"] += searchdb.store_embeddings(np.concatenate(pend_ids), np.concatenate(pend_vecs),
+                                                            provider.model, settings=settings)
+            pend_ids.clear()
+            pend_vecs.clear()
+
+    t0 = time.perf_counter()
+    for start in range(0, len(uniq), size):
+        stop = min(start + size, len(uniq))
+        rows = order[bounds[start]:bounds[stop]]
+        try:
+            vecs = provider.embed(list(uniq[start:stop]))
+        except EmbeddingError as exc:
+            counts["failed"] += searchdb.mark_failed(ids[rows].tolist(), str(exc), settings=settings)
+            log.error("search.embedding_failed model=%s documents=%d error=%s", provider.model, len(rows), exc)
+            continue
+        pend_ids.append(ids[rows])
+        pend_vecs.append(vecs[codes[rows] - start])
+        if sum(len(x) for x in pend_ids) >= STORE_ROWS:
+            flush()
+    flush()
+    secs = time.perf_counter() - t0
+    log.info("search.embedded model=%s embedded=%d distinct_texts=%d failed=%d seconds=%.1f docs_per_s=%.1f",
+             provider.model, counts["embedded"], len(uniq), counts["failed"], secs, counts["embedded"] / max(secs, 1e-9))
 
 
 def reindex(dataset_id: int | None = None, *, platform_numbers: Sequence[str] | None = None,
