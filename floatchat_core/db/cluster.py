@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 SERVICE_USER = "floatchat"
 OWNER_ROLE = "floatchat_owner"
 READER_ROLE = "floatchat_reader"
-EXTENSIONS = ("postgis", "vector", "pg_trgm")
+EXTENSIONS = ("postgis", "vector", "pg_trgm", "btree_gist")
 
 
 # ----------------------------------------------------------------------------- binaries

@@ -87,7 +87,14 @@ def find_profiles(*, order: str = "time_desc", settings: Settings | None = None,
         raise QueryError(f"order must be 'time_desc', 'time_asc' or 'distance', not {order!r}")
     params["limit"] = core.limit_of(f, settings)
     sql = f"SELECT {cols} FROM profiles p {_where(conds)} ORDER BY {order_sql} LIMIT :limit"
-    df = core.utc(core.run("find_profiles", sql, params, settings), "juld")
+    fetch = None
+    if order != "distance" and core.large_area(f):
+        def fetch(c):
+            from sqlalchemy import text
+
+            core.walk_time_index(c, _where(conds), params, params["limit"])
+            return core.frame_of(c.execute(text(sql), params))
+    df = core.utc(core.run("find_profiles", sql, params, settings, fetch=fetch), "juld")
     if order == "distance" and not df.empty:
         df = df.sort_values(["distance_m", "profile_id"], kind="stable").reset_index(drop=True)
     if f.region_info:
@@ -538,6 +545,8 @@ def depth_slice(parameter: str, pres: float, mode: QCMode = "standard", *, setti
                           window=False)
 
     def fetch(c):
+        if core.large_area(f):
+            core.walk_time_index(c, _where(conds), params, params["limit"])
         rows = c.execute(text(sql), params).all()
         values, unsure = _brackets(rows, target, mode)
         if unsure:
