@@ -645,12 +645,17 @@ def nearest_floats(lon: float, lat: float, k: int = 10, max_distance_m: float | 
     if max_distance_m is not None:
         params["maxd"] = float(max_distance_m)
         cond = f"WHERE ST_DWithin(m.position, {_PT}, :maxd, false)"
+    params["k_knn"] = 2 * params["k"] + 10
+    # the KNN walk of the view's GiST index comes first, on the view alone (a join or a second
+    # sort key above it made PostgreSQL sort all 17,000 floats); a few spare candidates keep the
+    # exact (distance, platform number) order at the k-th place
     df = core.run("nearest_floats", f"""
         SELECT m.platform_number, m.cycle_number, m.juld, m.latitude, m.longitude,
                coalesce(f.float_type, 'core') AS float_type, ST_Distance(m.position, {_PT}, false) AS distance_m
-        FROM mv_latest_float_positions m LEFT JOIN floats f USING (platform_number)
-        {cond}
-        ORDER BY m.position <-> {_PT}, m.platform_number LIMIT :k""", params, settings)
+        FROM (SELECT * FROM mv_latest_float_positions m {cond}
+              ORDER BY m.position <-> {_PT} LIMIT :k_knn) m
+        LEFT JOIN floats f USING (platform_number)
+        ORDER BY distance_m, m.platform_number LIMIT :k""", params, settings)
     df = core.utc(df, "juld")
     return df.sort_values(["distance_m", "platform_number"], kind="stable").reset_index(drop=True)
 
