@@ -34,6 +34,12 @@ CELL_DEG = 0.5
 #: HNSW supports at most this many dimensions for ``vector`` (pgvector 0.8).
 HNSW_MAX_DIM = 2000
 
+#: A query lexeme held by more documents than this gathers no lexical candidates (whatever the
+#: share): gathering and summing its postings is what a query costs (20,000 documents: an
+#: "oxygen" held by 4,000 took 15 ms of a 31 ms query), and a word that common cannot single
+#: out the best 60 — the rarer words and the semantic half do. Small corpora are unaffected.
+MAX_LEXEME_POSTINGS = 2000
+
 
 def _frame(conn, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
     from sqlalchemy import text
@@ -496,10 +502,14 @@ def _filter_sql(filters: dict[str, Any], params: dict[str, Any]) -> str:
     return "".join(f" AND {c}" for c in conds)
 
 
-# Lexical half: the query's lexemes held by at most :max_df of the documents (and always the
-# rarest one), each weighted by
-# its inverse document frequency; a document's lexical score is the idf-weighted share of the
-# query's lexemes it holds (0..1).
+# Lexical half: the query's lexemes held by at most :max_df of the documents (and the rarest
+# one, unless more than half of the documents hold it) and by at most :max_postings documents
+# (MAX_LEXEME_POSTINGS), each weighted by its inverse document
+# frequency; a document's lexical score is the idf-weighted share of the query's lexemes it
+# holds (0..1). Candidates are gathered lexeme by lexeme from the GIN index and summed (set
+# based: no per-document array work), and ranked by the selective lexemes' weights; the exact
+# score (every query lexeme the document holds) is computed for the returned rows only.
+# Semantic half: the query vector is a parameter, so the HNSW index answers the ORDER BY.
 _HYBRID = """
 WITH nd AS (
   SELECT greatest(coalesce((SELECT ndoc FROM search_lexemes WHERE lexeme = ''), 0), 1)::float8 AS n
@@ -509,31 +519,36 @@ WITH nd AS (
   WHERE t.lexeme <> ALL(CAST(:stop AS text[]))
 ), qw AS (
   SELECT ql.lexeme, ql.ndoc, ln(1 + nd.n / greatest(ql.ndoc, 1)) AS idf,
-         ql.ndoc > 0 AND (ql.ndoc <= :max_df * nd.n
-                          OR ql.ndoc = (SELECT min(ndoc) FROM ql WHERE ndoc > 0)) AS selective
+         ql.ndoc > 0 AND ql.ndoc <= :max_postings
+           AND (ql.ndoc <= :max_df * nd.n
+                OR (ql.ndoc = (SELECT min(ndoc) FROM ql WHERE ndoc > 0) AND ql.ndoc <= 0.5 * nd.n)) AS selective
   FROM ql, nd
 ), q AS (
-  SELECT CAST(:qvec AS vector) AS v,
-         ARRAY(SELECT lexeme FROM qw ORDER BY lexeme) AS lx,
+  SELECT ARRAY(SELECT lexeme FROM qw ORDER BY lexeme) AS lx,
          ARRAY(SELECT idf FROM qw ORDER BY lexeme) AS w,
-         greatest((SELECT sum(idf) FROM qw WHERE ndoc > 0), 1e-9) AS wsum,
-         (SELECT to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) FROM qw WHERE selective) AS tq
+         greatest((SELECT sum(idf) FROM qw WHERE ndoc > 0), 1e-9) AS wsum
 ), sem AS (
-  SELECT d.id, d.embedding <=> q.v AS dist FROM search_documents d, q
+  SELECT d.id, d.embedding <=> CAST(:qvec AS vector) AS dist FROM search_documents d
   WHERE :use_vec AND d.status = 'embedded' AND d.model = :model{filt}
-  ORDER BY d.embedding <=> q.v LIMIT :n
+  ORDER BY d.embedding <=> CAST(:qvec AS vector) LIMIT :n
+), lexhits AS (
+  SELECT d.id, sum(s.idf) AS s
+  FROM (SELECT to_tsquery('simple', quote_literal(lexeme)) AS tq, idf FROM qw WHERE selective) s
+  JOIN search_documents d ON d.tsv @@ s.tq
+  WHERE true{filt}
+  GROUP BY d.id
 ), lex AS (
-  SELECT d.id, (SELECT sum(w) FROM unnest(q.lx, q.w) AS u(x, w) WHERE u.x = ANY(tsvector_to_array(d.tsv)))
-               / q.wsum AS lrank
-  FROM search_documents d, q
-  WHERE d.tsv @@ q.tq{filt}
-  ORDER BY lrank DESC, d.id LIMIT :n
+  SELECT id FROM lexhits ORDER BY s DESC, id LIMIT :n
 ), exact AS (
   SELECT d.id FROM search_documents d WHERE d.ref = ANY(CAST(:tokens AS text[])){filt}
 ), ids AS (SELECT id FROM sem UNION SELECT id FROM lex UNION SELECT id FROM exact)
 SELECT d.id, d.kind, d.ref, d.title, d.body, d.filters, d.time_start, d.time_end,
-       CASE WHEN :use_vec AND d.model = :model THEN 1 - (d.embedding <=> q.v) END AS semantic_score,
-       sem.dist IS NOT NULL AS in_semantic, coalesce(lex.lrank, 0) AS lexical_score,
+       CASE WHEN :use_vec AND d.model = :model THEN 1 - (d.embedding <=> CAST(:qvec AS vector)) END
+         AS semantic_score,
+       sem.dist IS NOT NULL AS in_semantic,
+       CASE WHEN lex.id IS NOT NULL THEN
+         (SELECT coalesce(sum(w), 0) FROM unnest(q.lx, q.w) AS u(x, w) WHERE u.x = ANY(tsvector_to_array(d.tsv)))
+         / q.wsum ELSE 0 END AS lexical_score,
        lex.id IS NOT NULL AS in_lexical, d.id IN (SELECT id FROM exact) AS exact_ref,
        ARRAY(SELECT x FROM unnest(q.lx) x WHERE x = ANY(tsvector_to_array(d.tsv)) ORDER BY x) AS matched_terms
 FROM ids JOIN search_documents d USING (id) CROSS JOIN q
@@ -556,7 +571,8 @@ def hybrid_candidates(query: str, query_vector: np.ndarray | None, model: str | 
 
     params: dict[str, Any] = {"q": query, "stop": list(stop_lexemes), "n": int(n_candidates),
                               "tokens": list(tokens), "model": model or "",
-                              "use_vec": query_vector is not None, "max_df": float(max_df)}
+                              "use_vec": query_vector is not None, "max_df": float(max_df),
+                              "max_postings": int(MAX_LEXEME_POSTINGS)}
     params["qvec"] = vector_literal(query_vector) if query_vector is not None else None
     sql = _HYBRID.format(filt=_filter_sql(filters, params))
     with get_engine(readonly=True, settings=settings).connect() as c:

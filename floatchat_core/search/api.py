@@ -232,7 +232,7 @@ def search(query: str, kind: str | None = None, limit: int | None = None, filter
     cands = hybrid_candidates(query, qvec, model, filters=flt, n_candidates=max(N_CANDIDATES, n),
                               stop_lexemes=STOP_LEXEMES, tokens=tokens, settings=settings)
     ranked = fuse(cands, region_ids=[r["id"] for r in regions], min_similarity=threshold,
-                  use_vector=qvec is not None, facets=query_facets(query)).head(n)
+                  use_vector=qvec is not None, facets=query_facets(query), limit=n)
     hits = []
     for r in ranked.itertuples(index=False):
         hits.append({

@@ -53,9 +53,10 @@ def facet_hits(filters: pd.Series, facets: dict) -> pd.Series:
 
 
 def fuse(cands: pd.DataFrame, *, region_ids: list[int], min_similarity: float, use_vector: bool,
-         facets: dict | None = None) -> pd.DataFrame:
+         facets: dict | None = None, limit: int | None = None) -> pd.DataFrame:
     """Score, filter and sort candidates (see the module docstring). Adds ``rank_semantic,
-    rank_lexical, region_hit, recency, rrf, score, why``; returns the kept rows, best first."""
+    rank_lexical, region_hit, recency, rrf, score, why``; returns the kept rows, best first
+    (the first ``limit`` of them when given: "why" is only written for those)."""
     if cands.empty:
         return cands.assign(score=[], why=[])
     c = cands.copy()
@@ -86,6 +87,8 @@ def fuse(cands: pd.DataFrame, *, region_ids: list[int], min_similarity: float, u
     else:
         keep = c["in_lexical"].astype(bool) | c["exact_ref"]
     c = c[keep].sort_values(["score", "semantic_score"], ascending=False, kind="stable")
+    if limit is not None:
+        c = c.head(int(limit)).copy()
     c["why"] = [_why(r, use_vector) for r in c.itertuples(index=False)]
     return c
 
