@@ -227,21 +227,21 @@ class ChatPane(pn.viewable.Viewer):
         t0 = time.perf_counter()
         self.error = ""
         try:
-            with instance.add_step("Parsing the question…", title="Parsing", user="FloatChat",
-                                   avatar="🔎", collapsed=True) as step:
+            # one step streaming the three stages (one ChatStep instead of three: each is a card of
+            # models built on the event loop that every session of the process shares)
+            with instance.add_step("Parsing the question…", title="Parsing…", user="FloatChat",
+                                   avatar="🔎", collapsed=True, context_exception="raise") as step:
                 parsed = await loop.run_in_executor(None, self._parse, question)
-                step.stream(f"```json\n{json.dumps(_jsonable(parsed), indent=1, default=str)[:2000]}\n```")
-                step.success_title = f"Parsed ({type(parsed).__name__})"
-            with instance.add_step("Querying the database…", title="Querying", user="FloatChat",
-                                   avatar="🗄️", collapsed=True) as step:
+                step.stream(f"\n\n**Parsed** ({type(parsed).__name__})\n```json\n"
+                            f"{json.dumps(_jsonable(parsed), indent=1, default=str)[:2000]}\n```")
+                step.stream_title("Querying the database…", replace=True)
                 answer = await loop.run_in_executor(None, self._session().ask, question)
                 frame = getattr(answer, "frame", None)
-                step.stream(f"{0 if frame is None else len(frame):,} rows")
-                step.success_title = f"Queried: {0 if frame is None else len(frame):,} rows"
-            with instance.add_step("Plotting…", title="Plotting", user="FloatChat", avatar="📈",
-                                   collapsed=True) as step:
+                n_rows = 0 if frame is None else len(frame)
+                step.stream(f"\n\n**Queried**: {n_rows:,} rows")
+                step.stream_title("Plotting…", replace=True)
                 view = await loop.run_in_executor(None, self.render, answer, time.perf_counter() - t0)
-                step.success_title = "Plotted"
+                step.success_title = f"Parsed ({type(parsed).__name__}) · queried {n_rows:,} rows · plotted"
         except asyncio.CancelledError:
             raise
         except Exception as exc:   # a failing question is an answer, never a dead session
