@@ -170,7 +170,8 @@ def main(argv=None) -> int:
         gdac = REPO.parent / "shared" / "data" / "argo" / "gdac" / "dac"
         if gdac.is_dir():
             truncate_data()
-            results["gdac"] = bench_ingest([gdac], args.workers, "bench-gdac")
+            # smoke: one data centre's files (INCOIS, ~110 small files) instead of all 1,423
+            results["gdac"] = bench_ingest([gdac / "incois" if args.smoke else gdac], args.workers, "bench-gdac")
             if not args.smoke:
                 results["gdac_ceiling"] = bench_ceiling(sorted(p for p in gdac.rglob("*.nc")
                                                                if not p.name.endswith("_meta.nc")))
