@@ -188,27 +188,22 @@ def _copy_frame(name: str, sql: str, params: dict, settings: Settings, dtypes: d
 
 # ----------------------------------------------------------------------------- levels
 def _axis_columns(prefixes: list[str], with_errors: bool) -> list[str]:
-    """An axis in three columns (+ one data mode per parameter): its length ``n``, one real[]
-    with every parameter's raw and adjusted arrays (+ the adjusted error when ``with_errors``)
-    back to back, one smallint[] with their raw and adjusted QC — each part ``n`` long (a NULL
-    array becomes NaN / -1). Few, large ``array_send`` values decode in a handful of numpy
-    calls per profile.
+    """An axis as columns: its length ``n``; every parameter's raw and adjusted arrays (+ the
+    adjusted error when ``with_errors``) then their raw and adjusted QC, each as one
+    ``array_send`` value with NULL elements as NaN / -1 (NULL when the array is missing); one
+    data mode per parameter. Arrays travel as they are stored (no concatenation or filling on
+    the server, which cost more than the detoasting) and are decoded column by column over all
+    rows in ``_levels_frame``.
 
     ``n`` is the stored ``n_levels`` / ``n_bgc_levels`` column (the axis' own array only when
-    that is NULL): every reference to a TOASTed array decompresses it again, so the length of
-    a missing twin must not be taken from the pressure array once per twin."""
+    that is NULL): every reference to a TOASTed array decompresses it again."""
     axis = prefixes[0]
     stored = "n_levels" if axis == "pres" else "n_bgc_levels"
     n = f"(CASE WHEN p.{axis} IS NULL THEN coalesce(cardinality(p.{axis}_adjusted), 0) ELSE p.{stored} END)"
-
-    def part(col, fill, typ):
-        return f"coalesce(p.{col}, array_fill({fill}::{typ}, ARRAY[{n}]))"
-
     twins = ("", "_adjusted", "_adjusted_error") if with_errors else ("", "_adjusted")
-    reals = " || ".join(part(f"{x}{s}", "'NaN'", "real") for x in prefixes for s in twins)
-    qcs = " || ".join(part(f"{x}{s}", "(-1)", "smallint") for x in prefixes for s in ("_qc", "_adjusted_qc"))
-    return ([n, f"array_send(array_replace({reals}, NULL, 'NaN'::real))",
-             f"array_send(array_replace({qcs}, NULL, (-1)::smallint))"]
+    reals = [core.send_real(f"p.{x}{t}") for x in prefixes for t in twins]
+    qcs = [core.send_qc(f"p.{x}{t}") for x in prefixes for t in ("_qc", "_adjusted_qc")]
+    return ([n] + reals + qcs
             + [f"coalesce(nullif(p.{x}_data_mode, ''), nullif(p.data_mode, ''), 'R')" for x in prefixes])
 
 
@@ -302,21 +297,15 @@ def _levels_frame(rows, ids, axes, layout, mode, pres_min, pres_max) -> pd.DataF
     nt = 3 if mode == "expert" else 2                        # real twins per parameter (see _axis_columns)
     for ai, (_axis, prefixes) in enumerate(layout):
         k = len(prefixes)
-        jn, jr, jq, jd = j0, j0 + 1, j0 + 2, j0 + 3
-        j0 += 3 + k
+        jn = j0
+        jr, jq, jd = j0 + 1, j0 + 1 + nt * k, j0 + 1 + nt * k + 2 * k
+        j0 = jd + k
         if not rows:
             continue
         n = np.array([r[jn] for r in rows], dtype=np.int64)
-        reals, qcs = [], []
-        for r, m in zip(rows, n):
-            x, q = core.decode(r[jr], "real"), core.decode(r[jq], "qc")
-            if x.size != nt * k * m or q.size != 2 * k * m:     # arrays longer than their axis: never written so
-                log.warning("dal.profile_levels ragged arrays in profile %s", r[0])
-                x, q = np.full(nt * k * m, np.nan, np.float32), np.full(2 * k * m, -1, np.int16)
-            reals.append(x.reshape(nt * k, m))
-            qcs.append(q.reshape(2 * k, m))
-        R = np.concatenate(reals, axis=1) if n.sum() else np.empty((nt * k, 0), np.float32)
-        Q = np.concatenate(qcs, axis=1) if n.sum() else np.empty((2 * k, 0), np.int16)
+        R = np.stack([core.decode_column([r[jr + i] for r in rows], "real", n) for i in range(nt * k)]) \
+            if nt * k else np.empty((0, int(n.sum())), np.float32)
+        Q = np.stack([core.decode_column([r[jq + i] for r in rows], "qc", n) for i in range(2 * k)])
         total = int(n.sum())
         rix = np.repeat(np.arange(len(rows)), n)
         out = {"_row": rix, "_axis": np.full(total, ai, np.int8), "_ord": np.array(

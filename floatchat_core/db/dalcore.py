@@ -366,6 +366,31 @@ def decode(buf, kind: str, n: int | None = None) -> np.ndarray:
     return a
 
 
+def decode_column(bufs: Sequence, kind: str, n: np.ndarray) -> np.ndarray:
+    """One array column over many rows → one flat numpy array (float32 / int16) of ``n.sum()``.
+
+    ``bufs`` are ``array_send`` values without NULL elements (see ``send_real``/``send_qc``), or
+    None for a missing array (``n[i]`` NaN / -1). The rows' element bytes are joined once and
+    decoded by a single ``frombuffer``; a row whose array length differs from ``n[i]`` (never
+    written so) is logged and given fill values."""
+    dt, out_t, fill = (_F4, np.float32, np.nan) if kind == "real" else (_I2, np.int16, -1)
+    size = dt.itemsize
+    filler = np.zeros(1, dt)                     # one element holding the fill value
+    filler["len"] = size - 4
+    filler["v"] = fill
+    parts = []
+    for b, m in zip(bufs, n.tolist()):
+        if b is None or len(b) < 20:
+            parts.append(filler.tobytes() * m)
+        elif len(b) - 20 != m * size:
+            log.warning("dal: an array of %d bytes where %d levels were expected", len(b), m)
+            parts.append(filler.tobytes() * m)
+        else:
+            parts.append(memoryview(b)[20:])
+    joined = b"".join(parts)
+    return np.frombuffer(joined, dtype=dt)["v"].astype(out_t) if joined else np.empty(0, out_t)
+
+
 # ----------------------------------------------------------------------------- QC modes
 def check_mode(mode: str) -> str:
     if mode not in QC_MODES:
@@ -385,7 +410,7 @@ def select_values(raw, raw_qc, adj, adj_qc, dm, mode: str) -> tuple[np.ndarray, 
       "available": a bad delayed-mode value never falls back to its raw twin;
     * expert: the same choice as standard, nothing masked.
     """
-    adj_avail = np.isin(dm, ("A", "D")) & (~np.isnan(adj) | (adj_qc >= 0))
+    adj_avail = ((dm == "A") | (dm == "D")) & (~np.isnan(adj) | (adj_qc >= 0))
     if mode == "research":
         ok = (dm == "D") & (adj_qc == 1) & ~np.isnan(adj)
         return np.where(ok, adj, np.nan).astype(np.float32), adj_qc.astype(np.int16), np.where(
@@ -394,7 +419,7 @@ def select_values(raw, raw_qc, adj, adj_qc, dm, mode: str) -> tuple[np.ndarray, 
     qc = np.where(adj_avail, adj_qc, raw_qc).astype(np.int16)
     vmode = np.where(adj_avail, dm, "R")
     if mode == "standard":
-        value = np.where(np.isin(qc, (1, 2)), value, np.nan).astype(np.float32)
+        value = np.where(((qc == 1) | (qc == 2)), value, np.nan).astype(np.float32)
     return value, qc, vmode
 
 
