@@ -34,12 +34,6 @@ EXACT_BONUS = 10.0
 OTHER_KIND_FACTOR = 0.75
 
 
-def _ranks(values: pd.Series, mask: pd.Series, ascending: bool) -> pd.Series:
-    """1-based ranks of ``values`` among rows where ``mask`` holds (NaN elsewhere)."""
-    r = values.where(mask).rank(method="first", ascending=ascending)
-    return r
-
-
 def facet_hits(filters: pd.Series, facets: dict) -> pd.Series:
     """Per document, how many of the question's facets (parameters, float types, DACs) it satisfies."""
     params = set(facets.get("parameters") or ())
@@ -52,63 +46,83 @@ def facet_hits(filters: pd.Series, facets: dict) -> pd.Series:
                       + int(bool(dacs & set(f.get("dacs", [])))) for f in filters], index=filters.index)
 
 
+def _desc_ranks(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """1-based ranks, largest first, ties in row order, among rows where ``mask`` holds (NaN elsewhere)."""
+    out = np.full(len(values), np.nan)
+    idx = np.flatnonzero(mask)
+    order = idx[np.argsort(-values[idx], kind="stable")]
+    out[order] = np.arange(1, len(order) + 1)
+    return out
+
+
 def fuse(cands: pd.DataFrame, *, region_ids: list[int], min_similarity: float, use_vector: bool,
          facets: dict | None = None, limit: int | None = None) -> pd.DataFrame:
     """Score, filter and sort candidates (see the module docstring). Adds ``rank_semantic,
     rank_lexical, region_hit, recency, rrf, score, why``; returns the kept rows, best first
-    (the first ``limit`` of them when given: "why" is only written for those)."""
+    (the first ``limit`` of them when given: "why" is only written for those).
+
+    Computed on numpy arrays (a search answers in tens of milliseconds; pandas' per-call
+    overhead on 120 rows was 20 ms of it)."""
     if cands.empty:
         return cands.assign(score=[], why=[])
-    c = cands.copy()
-    c["semantic_score"] = pd.to_numeric(c["semantic_score"], errors="coerce")
-    c["lexical_score"] = pd.to_numeric(c["lexical_score"], errors="coerce").fillna(0.0)
-    c["rank_semantic"] = _ranks(c["semantic_score"], c["semantic_score"].notna() & use_vector, ascending=False)
-    c["rank_lexical"] = _ranks(c["lexical_score"], c["in_lexical"].astype(bool), ascending=False)
-    rrf = (1.0 / (K + c["rank_semantic"])).fillna(0.0) + (1.0 / (K + c["rank_lexical"])).fillna(0.0)
-    c["rrf"] = rrf / (2.0 / (K + 1))
+    sem = pd.to_numeric(cands["semantic_score"], errors="coerce").to_numpy(dtype=float)
+    lex = pd.to_numeric(cands["lexical_score"], errors="coerce").fillna(0.0).to_numpy(dtype=float)
+    in_lex = cands["in_lexical"].to_numpy(dtype=bool)
+    exact = cands["exact_ref"].to_numpy(dtype=bool)
+    filters = cands["filters"].tolist()
+    rank_sem = _desc_ranks(sem, ~np.isnan(sem) & bool(use_vector))
+    rank_lex = _desc_ranks(lex, in_lex)
+    rrf = (np.nan_to_num(1.0 / (K + rank_sem)) + np.nan_to_num(1.0 / (K + rank_lex))) / (2.0 / (K + 1))
 
     wanted = set(int(i) for i in region_ids)
-    c["region_hit"] = [bool(wanted & set(f.get("region_ids", []))) for f in c["filters"]] if wanted else False
-    t_end = pd.to_datetime(c["time_end"], utc=True)
-    newest = t_end.max()
-    age_years = (newest - t_end).dt.total_seconds() / (365.25 * 86400.0)
-    c["recency"] = np.exp(-age_years.fillna(np.inf).clip(lower=0) / RECENCY_TAU_YEARS)
+    region_hit = np.array([bool(wanted & set(f.get("region_ids", []))) for f in filters]) if wanted \
+        else np.zeros(len(filters), dtype=bool)
+    t_end = pd.to_datetime(cands["time_end"], utc=True)
+    age_years = ((t_end.max() - t_end).dt.total_seconds() / (365.25 * 86400.0)).to_numpy(dtype=float)
+    recency = np.exp(-np.clip(np.nan_to_num(age_years, nan=np.inf), 0, None) / RECENCY_TAU_YEARS)
     facets = facets or {}
-    c["facets_hit"] = facet_hits(c["filters"], facets)
+    f_hits = facet_hits(cands["filters"], facets).to_numpy(dtype=float)
     recency_weight = RECENT_INTENT_BOOST if facets.get("recent") else RECENCY_BOOST
-    c["score"] = (c["rrf"] * (1.0 + REGION_BOOST * c["region_hit"].astype(float) + FACET_BOOST * c["facets_hit"]
-                              + recency_weight * c["recency"])
-                  + EXACT_BONUS * c["exact_ref"].astype(float))
+    score = (rrf * (1.0 + REGION_BOOST * region_hit + FACET_BOOST * f_hits + recency_weight * recency)
+             + EXACT_BONUS * exact)
     if facets.get("wants"):
-        c.loc[c["kind"] != facets["wants"], "score"] *= OTHER_KIND_FACTOR
+        score = np.where(cands["kind"].to_numpy() != facets["wants"], score * OTHER_KIND_FACTOR, score)
 
-    if use_vector:
-        keep = (c["semantic_score"] >= min_similarity) | c["exact_ref"]
-    else:
-        keep = c["in_lexical"].astype(bool) | c["exact_ref"]
-    c = c[keep].sort_values(["score", "semantic_score"], ascending=False, kind="stable")
+    keep = ((sem >= min_similarity) | exact) if use_vector else (in_lex | exact)
+    rows = np.flatnonzero(keep)
+    # best score first, then best similarity (missing last); ties keep the candidates' order
+    sem_key = np.where(np.isnan(sem), np.inf, -sem)
+    rows = rows[np.lexsort((sem_key[rows], -score[rows]))]
     if limit is not None:
-        c = c.head(int(limit)).copy()
-    c["why"] = [_why(r, use_vector) for r in c.itertuples(index=False)]
+        rows = rows[:int(limit)]
+    c = cands.iloc[rows].copy()
+    c["semantic_score"], c["lexical_score"] = sem[rows], lex[rows]
+    c["rank_semantic"], c["rank_lexical"], c["rrf"] = rank_sem[rows], rank_lex[rows], rrf[rows]
+    c["region_hit"], c["recency"], c["facets_hit"] = region_hit[rows], recency[rows], f_hits[rows]
+    c["score"] = score[rows]
+    c["why"] = [_why(*r, use_vector) for r in zip(c["kind"], c["ref"], exact[rows], sem[rows], rank_sem[rows],
+                                                   c["matched_terms"], region_hit[rows], f_hits[rows],
+                                                   recency[rows])]
     return c
 
 
-def _why(r, use_vector: bool) -> str:
+def _why(kind, ref, exact_ref, semantic_score, rank_semantic, matched_terms, region_hit, facets_hit, recency,
+         use_vector: bool) -> str:
     parts = []
-    if r.exact_ref:
-        parts.append(f"{'platform number' if r.kind == 'float' else 'dataset id'} {r.ref} named in the question")
-    if use_vector and not pd.isna(r.semantic_score):
-        rank = "" if pd.isna(r.rank_semantic) else f", #{int(r.rank_semantic)} by meaning"
-        parts.append(f"meaning similarity {r.semantic_score:.2f}{rank}")
+    if exact_ref:
+        parts.append(f"{'platform number' if kind == 'float' else 'dataset id'} {ref} named in the question")
+    if use_vector and not pd.isna(semantic_score):
+        rank = "" if pd.isna(rank_semantic) else f", #{int(rank_semantic)} by meaning"
+        parts.append(f"meaning similarity {semantic_score:.2f}{rank}")
     elif not use_vector:
         parts.append("keyword match only (no query embedding)")
-    terms = list(r.matched_terms or [])
+    terms = list(matched_terms or [])
     if terms:
         parts.append("matched words: " + ", ".join(terms[:8]))
-    if r.region_hit:
+    if region_hit:
         parts.append("visited a region named in the question")
-    if r.facets_hit:
-        parts.append(f"{int(r.facets_hit)} facet(s) named in the question (parameter, float type, DAC)")
-    if r.recency >= 0.9:
+    if facets_hit:
+        parts.append(f"{int(facets_hit)} facet(s) named in the question (parameter, float type, DAC)")
+    if recency >= 0.9:
         parts.append("recent data")
     return "; ".join(parts)
