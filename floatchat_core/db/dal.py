@@ -159,29 +159,36 @@ def profile_positions(*, settings: Settings | None = None, **filters) -> pd.Data
                         "latitude": "float64", "longitude": "float64"}, epoch_cols=("juld",))
 
 
+def _copy_read(dbapi_conn, sql: str, params: dict, dtypes: dict, epoch_cols: Sequence[str] = ()) -> pd.DataFrame:
+    """``COPY (sql) TO STDOUT`` as CSV on a psycopg2 connection, parsed by pandas' C reader.
+    ``epoch_cols`` hold microseconds since 1970 (int8: exact, unlike float seconds)."""
+    pg_sql = re.sub(r"(?<![:\w]):([a-z_][a-z0-9_]*)", r"%(\1)s", sql)
+    cur = dbapi_conn.cursor()
+    inner = cur.mogrify(pg_sql, params).decode()
+    buf = io.StringIO()
+    cur.copy_expert(f"COPY ({inner}) TO STDOUT WITH (FORMAT csv)", buf)
+    buf.seek(0)
+    df = pd.read_csv(buf, header=None, names=list(dtypes), dtype=dtypes, keep_default_na=False,
+                     na_values={c: [""] for c in dtypes if dtypes[c] is not str})
+    for c in epoch_cols:
+        df[c] = pd.to_datetime(df[c], unit="us", utc=True).astype("datetime64[ns, UTC]")
+    return df
+
+
 def _copy_frame(name: str, sql: str, params: dict, settings: Settings, dtypes: dict,
                 epoch_cols: Sequence[str] = ()) -> pd.DataFrame:
-    """Columnar fetch: ``COPY (sql) TO STDOUT`` as CSV, parsed by pandas' C reader."""
+    """Columnar fetch, uncached (for results too large to cache): see ``_copy_read``."""
     import time
 
     from .engine import raw_connection
 
     t0 = time.perf_counter()
-    pg_sql = re.sub(r"(?<![:\w]):([a-z_][a-z0-9_]*)", r"%(\1)s", sql)
     conn = raw_connection(readonly=True, settings=settings)
     try:
-        cur = conn.cursor()
-        inner = cur.mogrify(pg_sql, params).decode()
-        buf = io.StringIO()
-        cur.copy_expert(f"COPY ({inner}) TO STDOUT WITH (FORMAT csv)", buf)
+        df = _copy_read(conn, sql, params, dtypes, epoch_cols)
         conn.rollback()
     finally:
         conn.close()
-    buf.seek(0)
-    df = pd.read_csv(buf, header=None, names=list(dtypes), dtype=dtypes, keep_default_na=False,
-                     na_values={c: [""] for c in dtypes if dtypes[c] is not str})
-    for c in epoch_cols:        # microseconds since 1970 (int8: exact, unlike float seconds)
-        df[c] = pd.to_datetime(df[c], unit="us", utc=True).astype("datetime64[ns, UTC]")
     core.record(sql, params, len(df), (time.perf_counter() - t0) * 1000.0, False, function=name)
     return df
 
@@ -616,9 +623,10 @@ def latest_positions(*, settings: Settings | None = None) -> pd.DataFrame:
         FROM mv_latest_float_positions m LEFT JOIN floats f USING (platform_number)"""
     # columnar: COPY as CSV through pandas' C parser (tz-aware datetimes built per row by the
     # driver cost more than the query)
-    return _copy_frame("latest_positions", sql, {}, settings,
-                       {"platform_number": str, "cycle_number": "int32", "juld": "Int64", "latitude": "float64",
-                        "longitude": "float64", "float_type": str}, epoch_cols=("juld",))
+    dtypes = {"platform_number": str, "cycle_number": "int32", "juld": "Int64", "latitude": "float64",
+              "longitude": "float64", "float_type": str}
+    return core.run("latest_positions", sql, {}, settings, fetch=lambda c: _copy_read(
+        c.connection.dbapi_connection, sql, {}, dtypes, epoch_cols=("juld",)))
 
 
 def nearest_floats(lon: float, lat: float, k: int = 10, max_distance_m: float | None = None, *,

@@ -352,7 +352,8 @@ def populate(n_profiles: int, n_floats: int | None = None, bgc_fraction: float =
         cur.execute("ANALYZE floats")
         timings["analyze_s"] = time.perf_counter() - t1
     finally:
-        conn.driver_connection.autocommit = False     # back to the pool as it came
+        if conn.driver_connection.autocommit:          # back to the pool as it came (set only
+            conn.driver_connection.autocommit = False  # outside a transaction: psycopg2 refuses else)
         conn.close()
     t1 = time.perf_counter()
     update_dataset_metadata(dataset_id, settings=settings)
