@@ -45,7 +45,9 @@ def _frame(conn, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame
     from sqlalchemy import text
 
     res = conn.execute(text(sql), params or {})
-    return pd.DataFrame(res.fetchall(), columns=list(res.keys()))
+    # plain tuples: pandas probes each SQLAlchemy Row for namedtuple fields, and every probe raises
+    return pd.DataFrame.from_records([tuple(r) for r in res.fetchall()], columns=list(res.keys()),
+                                     coerce_float=False)
 
 
 def vector_literal(vec: np.ndarray) -> str:
