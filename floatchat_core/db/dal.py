@@ -310,9 +310,9 @@ def _levels_frame(rows, ids, axes, layout, mode, pres_min, pres_max) -> pd.DataF
         if not rows:
             continue
         n = np.array([r[jn] for r in rows], dtype=np.int64)
-        R = np.stack([core.decode_column([r[jr + i] for r in rows], "real", n) for i in range(nt * k)]) \
+        R = np.stack([core.decode_many([r[jr + i] for r in rows], "real", n)[0] for i in range(nt * k)]) \
             if nt * k else np.empty((0, int(n.sum())), np.float32)
-        Q = np.stack([core.decode_column([r[jq + i] for r in rows], "qc", n) for i in range(2 * k)])
+        Q = np.stack([core.decode_many([r[jq + i] for r in rows], "qc", n)[0] for i in range(2 * k)])
         total = int(n.sum())
         rix = np.repeat(np.arange(len(rows)), n)
         out = {"_row": rix, "_axis": np.full(total, ai, np.int8), "_ord": np.array(
@@ -477,27 +477,16 @@ ORDER BY p.ord"""
 
 def _window_matrix(bufs: list, kind: str, parts: int = 4) -> tuple[np.ndarray, np.ndarray]:
     """Rows' ``array_send`` values, each ``parts`` arrays of one length ``L_r`` back to back →
-    a (sum L_r, parts) matrix and the row of each of its lines; one join + frombuffer, index
-    arithmetic instead of a decode per row."""
-    dt = core._F4 if kind == "real" else core._I2
-    size = dt.itemsize
-    blen = np.array([len(b) if b is not None and len(b) >= 20 else 0 for b in bufs], dtype=np.int64)
-    lens = np.maximum(blen - 20, 0) // size
-    # all values joined as they came (one C-level join), then each row's 20-byte array header
-    # dropped with one mask (a slice per row costs more than the bytes)
-    raw = np.frombuffer(b"".join(b for b, n in zip(bufs, blen.tolist()) if n), np.uint8)
-    keep = np.ones(raw.size, bool)
-    starts = (np.cumsum(blen) - blen)[blen > 0]
-    keep[(starts[:, None] + np.arange(20)).ravel()] = False
-    flat = np.frombuffer(raw[keep].tobytes(), dt)["v"] if raw.size else np.empty(0, dt["v"])
-    L = lens // parts
+    a (sum L_r, parts) matrix and the row of each of its lines (``core.decode_many``, then index
+    arithmetic)."""
+    flat, counts = core.decode_many(bufs, kind)
+    L = counts // parts
     row = np.repeat(np.arange(len(bufs)), L)
     j = np.arange(int(L.sum())) - np.repeat(np.cumsum(L) - L, L)
-    base = (np.cumsum(lens) - lens)[row] + j
-    out_t = np.float32 if kind == "real" else np.int16
-    M = np.stack([flat[base + c * L[row]] for c in range(parts)], axis=1).astype(out_t) if row.size \
-        else np.empty((0, parts), out_t)
-    return M, row
+    base = (np.cumsum(counts) - counts)[row] + j
+    if not row.size:
+        return np.empty((0, parts), flat.dtype), row
+    return np.stack([flat[base + c * L[row]] for c in range(parts)], axis=1), row
 
 
 #: depth_slice cuts this many profiles' windows or more over two connections at once (tried for
@@ -524,13 +513,13 @@ def _rows_on_new_connection(sql: str, params: dict, settings: Settings) -> list:
         return c.execute(text(sql), params).all()
 
 
-def _brackets(rows, target: float, mode: str) -> tuple[dict[int, float], set[int]]:
-    """Interpolated value per profile id from fetched (windowed) arrays, and the ids whose
+def _brackets(rows, target: float, mode: str) -> tuple[pd.Series, set[int]]:
+    """Interpolated value per profile id (a Series on the ids) from fetched (windowed) arrays, and the ids whose
     window was too narrow to decide (to be refetched whole). Vectorised: the bracketing levels
     are the last QC-passing level at or above the target and the first at or below it, found
     by one sort of (row, pressure)."""
     if not rows:
-        return {}, set()
+        return pd.Series([], dtype=np.float64), set()
     R, row = _window_matrix([r[10] for r in rows], "real")
     Q, _ = _window_matrix([r[11] for r in rows], "qc")
     pdm = np.array([r[6] for r in rows], dtype="<U1")[row]
@@ -558,7 +547,7 @@ def _brackets(rows, target: float, mode: str) -> tuple[dict[int, float], set[int
     safe = np.where(span > 0, span, 1.0)
     val = np.where(span > 0, lo_v[il] + (hi_v[ih] - lo_v[il]) * (target - lo_p[il]) / safe, lo_v[il])
     ids = np.array([r[0] for r in rows], dtype=np.int64)
-    values = dict(zip(ids[both].tolist(), val.tolist()))
+    values = pd.Series(val, index=ids[both], dtype=np.float64)
     cut_low = np.array([bool(r[8]) for r in rows])
     cut_high = np.array([bool(r[9]) for r in rows])
     decided = np.zeros(len(rows), bool)
@@ -621,10 +610,10 @@ def depth_slice(parameter: str, pres: float, mode: QCMode = "standard", *, setti
         values, unsure = _brackets(rows, target, mode)
         if unsure:
             again = c.execute(text(full_sql), {"ids": sorted(unsure), "target": target}).all()
-            values.update(_brackets(again, target, mode)[0])
+            values = pd.concat([values, _brackets(again, target, mode)[0]])
         cols = list(zip(*rows)) if rows else [()] * 6
         ids = np.array(cols[0], dtype=np.int64)
-        keep = np.array([i in values for i in ids.tolist()], dtype=bool) if ids.size else np.zeros(0, bool)
+        keep = np.isin(ids, values.index.to_numpy())
         juld = pd.array(cols[3], dtype="Int64")[keep] if ids.size else pd.array([], dtype="Int64")
         df = pd.DataFrame({"profile_id": ids[keep],
                            "platform_number": np.array(cols[1], dtype=object)[keep] if ids.size else [],
@@ -633,7 +622,7 @@ def depth_slice(parameter: str, pres: float, mode: QCMode = "standard", *, setti
                            "latitude": np.array(cols[4], dtype=np.float64)[keep] if ids.size else [],
                            "longitude": np.array(cols[5], dtype=np.float64)[keep] if ids.size else [],
                            "pres_target": np.full(int(keep.sum()), target),
-                           "value": np.array([values[i] for i in ids[keep].tolist()], dtype=np.float64)})
+                           "value": values.reindex(ids[keep]).to_numpy(np.float64)})
         return core.utc(df, "juld")
 
     df = core.run(f"depth_slice:{mode}", sql, params, settings, fetch=fetch)    # the mode acts in numpy: key it

@@ -233,13 +233,13 @@ def large_area(f: Filters) -> bool:
     few thousand rows of the time index, and gathers every profile of the place instead (a
     bitmap scan: 160 ms for the South Pacific over one year at 1 M profiles, against 22 ms);
     callers then ask ``walk_time_index`` whether to switch bitmap scans off for the statement."""
+    if f.point is not None and f.radius_m is not None:
+        return False                        # a radius is never ocean-scale
     boxes = []
     if f.region_info and f.region_info.get("bbox"):
         boxes.append(f.region_info["bbox"])
     if f.box is not None:
         boxes.append(tuple(float(x) for x in f.box))
-    if f.point is not None and f.radius_m is not None:
-        return False
     return bool(boxes) and min(_bbox_area(*b) for b in boxes) > LARGE_AREA_DEG2
 
 
@@ -350,45 +350,33 @@ def send_qc(col: str) -> str:
     return f"array_send(array_replace({col}, NULL, (-1)::smallint))"
 
 
-def decode(buf, kind: str, n: int | None = None) -> np.ndarray:
-    """One ``array_send`` value (1-D, no NULL elements) → numpy (float32 or int16).
+def decode_many(bufs: Sequence, kind: str, n: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Many ``array_send`` values (1-D, no NULL elements; see ``send_real``/``send_qc``; None for a
+    NULL array) → all their elements as one flat numpy array (float32 / int16) and each value's
+    element count. The element bytes of every value (past its 20-byte array header) are joined
+    once and decoded by one ``frombuffer``: no decode per row.
 
-    ``None`` (a NULL array) gives ``n`` NaN (or -1) when ``n`` is known, else an empty array.
-    """
+    With ``n`` (the expected length of each), a missing value, or one of another length (never
+    written so; logged), contributes ``n[i]`` fill values (NaN / -1) instead."""
     dt, out_t, fill = (_F4, np.float32, np.nan) if kind == "real" else (_I2, np.int16, -1)
-    if buf is None or len(buf) < 20:
-        return np.full(n or 0, fill, out_t)
-    a = np.frombuffer(buf, dtype=dt, offset=20)["v"].astype(out_t)
-    if n is not None and a.size != n:       # an array shorter/longer than its axis: pad or cut
-        b = np.full(n, fill, out_t)
-        b[: min(n, a.size)] = a[: min(n, a.size)]
-        a = b
-    return a
-
-
-def decode_column(bufs: Sequence, kind: str, n: np.ndarray) -> np.ndarray:
-    """One array column over many rows → one flat numpy array (float32 / int16) of ``n.sum()``.
-
-    ``bufs`` are ``array_send`` values without NULL elements (see ``send_real``/``send_qc``), or
-    None for a missing array (``n[i]`` NaN / -1). The rows' element bytes are joined once and
-    decoded by a single ``frombuffer``; a row whose array length differs from ``n[i]`` (never
-    written so) is logged and given fill values."""
-    dt, out_t, fill = (_F4, np.float32, np.nan) if kind == "real" else (_I2, np.int16, -1)
-    size = dt.itemsize
-    filler = np.zeros(1, dt)                     # one element holding the fill value
-    filler["len"] = size - 4
-    filler["v"] = fill
-    parts = []
-    for b, m in zip(bufs, n.tolist()):
-        if b is None or len(b) < 20:
-            parts.append(filler.tobytes() * m)
-        elif len(b) - 20 != m * size:
-            log.warning("dal: an array of %d bytes where %d levels were expected", len(b), m)
-            parts.append(filler.tobytes() * m)
-        else:
-            parts.append(memoryview(b)[20:])
+    blen = np.array([len(b) if b is not None and len(b) >= 20 else 0 for b in bufs], dtype=np.int64)
+    counts = np.maximum(blen - 20, 0) // dt.itemsize
+    if n is None:
+        parts = [memoryview(b)[20:] for b, k in zip(bufs, blen.tolist()) if k]
+    else:
+        filler = np.zeros(1, dt)                 # one element holding the fill value
+        filler["len"] = dt.itemsize - 4
+        filler["v"] = fill
+        one = filler.tobytes()
+        odd = (counts != n) & (counts > 0)
+        if odd.any():
+            log.warning("dal: %d arrays whose length differs from their axis", int(odd.sum()))
+        parts = [memoryview(b)[20:] if k == m and k else one * m for b, k, m in zip(bufs, counts.tolist(), n.tolist())]
+        counts = np.asarray(n, np.int64)
     joined = b"".join(parts)
-    return np.frombuffer(joined, dtype=dt)["v"].astype(out_t) if joined else np.empty(0, out_t)
+    if not joined:
+        return np.empty(0, out_t), counts
+    return np.frombuffer(joined, dt)["v"].astype(out_t), counts
 
 
 # ----------------------------------------------------------------------------- QC modes

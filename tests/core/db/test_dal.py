@@ -201,6 +201,10 @@ def test_profile_levels_axes_filters_and_one_query(db):
     np.testing.assert_allclose(bgc.doxy, [200, 180])
     assert lv[lv.axis == "core"].doxy.isna().all() and bgc.temp.isna().all()
     assert list(dal.profile_levels([h2], parameters=["DOXY"]).axis) == ["bgc", "bgc"]
+    # a profile without a BGC axis beside one with it: its missing arrays are no levels, not an error
+    mixed = dal.profile_levels([db["hand"]["9900001"], h2])
+    assert list(mixed.axis) == ["core"] * 10 + ["bgc"] * 2
+    np.testing.assert_allclose(mixed.doxy.dropna(), [200, 180])
     cut = dal.profile_levels([h2], pres_min=8, pres_max=35)
     assert cut.pres.between(8, 35).all() and len(cut) == 3      # 10, 30 (core; 20 is bad) + 10 (bgc)
     # many profiles: one statement for the arrays, whatever their number
