@@ -165,6 +165,22 @@ def _float_types(float_type: str | None, is_bgc: bool) -> list[str]:
     return types
 
 
+def _who(dac: str | None, project: str, pi: str, operator: str, *, argo_codes: bool) -> list[str]:
+    """A float's people sentences: with the Argo codes ("(DAC)", "(PI)", full centre names) for the
+    body, without them (short centre names) for the embedded text."""
+    out = []
+    if dac:
+        out.append(f"Data assembly centre (DAC): {DAC_NAMES.get(dac, dac.upper())}." if argo_codes
+                   else f"Data assembly centre: {DAC_SHORT.get(dac, dac.upper())}.")
+    if project:
+        out.append(f"Project: {project}.")
+    if pi:
+        out.append(f"Principal investigator{' (PI)' if argo_codes else ''}: {pi}.")
+    if operator:
+        out.append(f"Operated by {operator}.")
+    return out
+
+
 #: Columns of a document frame.
 DOCUMENT_COLUMNS = ["kind", "ref", "title", "body", "filters", "time_start", "time_end", "embed_text"]
 
@@ -194,14 +210,7 @@ def float_documents(facts: pd.DataFrame, regions: pd.DataFrame) -> pd.DataFrame:
         sentences = [f"Argo float {pn}: {type_words}"
                      + (f", platform {platform_type}" if platform_type else "")
                      + (f" made by {maker}" if maker else "") + "."]
-        if dac:
-            sentences.append(f"Data assembly centre (DAC): {DAC_NAMES.get(dac, dac.upper())}.")
-        if project:
-            sentences.append(f"Project: {project}.")
-        if pi:
-            sentences.append(f"Principal investigator (PI): {pi}.")
-        if operator:
-            sentences.append(f"Operated by {operator}.")
+        sentences += _who(dac, project, pi, operator, argo_codes=True)
         if pwords:
             sentences.append("Measures " + ", ".join(pwords)
                              + ("; temperature only, no salinity" if core_only else "") + ".")
@@ -230,14 +239,7 @@ def float_documents(facts: pd.DataFrame, regions: pd.DataFrame) -> pd.DataFrame:
         # dates, every year, counts) and without Argo codes: ~90 word pieces instead of ~165
         emb = [f"Argo float: {type_words.replace(' (BGC)', '')}"
                + (f", platform {platform_type}" if platform_type else "") + (f" made by {maker}" if maker else "") + "."]
-        if dac:
-            emb.append(f"Data assembly centre: {DAC_SHORT.get(dac, dac.upper())}.")
-        if project:
-            emb.append(f"Project: {project}.")
-        if pi:
-            emb.append(f"Principal investigator: {pi}.")
-        if operator:
-            emb.append(f"Operated by {operator}.")
+        emb += _who(dac, project, pi, operator, argo_codes=False)
         plain = parameter_words(params, plain_only=True)
         if plain:
             emb.append("Measures " + ", ".join(plain) + ("; temperature only, no salinity" if core_only else "") + ".")
