@@ -17,10 +17,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -90,15 +88,6 @@ def run_questions(questions: list[str], repeat: int) -> dict:
             "problems": bad, "warmup_ms": round(warmup_ms, 1)}
 
 
-def _profile_count() -> int:
-    from sqlalchemy import text
-
-    from floatchat_core.db import get_engine
-
-    with get_engine().connect() as c:
-        return int(c.execute(text("SELECT count(*) FROM profiles")).scalar())
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--smoke", action="store_true", help="quick run (CI)")
@@ -115,23 +104,16 @@ def main() -> int:
     repeat = args.repeat or (2 if args.smoke else 5)
 
     keep = args.home is not None
-    home = args.home.resolve() if keep else Path(tempfile.mkdtemp(prefix="floatchat-bench-chat-"))
-    home.mkdir(parents=True, exist_ok=True)
-    os.chmod(home, 0o755)
     if keep:
         args.no_corpus = True            # the corpus part truncates the database: never on a kept one
-    os.environ["FLOATCHAT_HOME"] = str(home)
-    for k in ("DATABASE_URL", "FLOATCHAT_READONLY_DATABASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
-        os.environ.pop(k, None)
     os.environ["FLOATCHAT_SEARCH_INDEX_ON_INGEST"] = "false"
-    from floatchat_core import db
-    from floatchat_core.db import cluster
-    from floatchat_core.db.maintenance import truncate_data
+    from _benchdb import bench_database, profile_count
 
     out: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
     t_all = time.perf_counter()
-    try:
-        db.up()
+    with bench_database(args.home, "floatchat-bench-chat-"):
+        from floatchat_core.db.maintenance import truncate_data
+
         if not args.no_corpus and SHARED.is_dir():
             from floatchat_core.ingest import ingest
 
@@ -146,20 +128,13 @@ def main() -> int:
             from floatchat_core.db.synthdb import populate
 
             clear_region_cache()
-            have = _profile_count() if keep else 0
+            have = profile_count() if keep else 0
             t0 = time.perf_counter()
             if have < n_synth:
                 populate(n_synth - have, seed=7)
                 out["synthetic_populate_s"] = round(time.perf_counter() - t0, 1)
             out["synthetic_profiles"] = max(have, n_synth)
             out["synthetic"] = run_questions(SYNTH_QUESTIONS, repeat)
-    finally:
-        db.dispose_engines()
-        if keep:
-            cluster.stop()
-        else:
-            cluster.remove()
-            shutil.rmtree(home, ignore_errors=True)
     out["total_s"] = round(time.perf_counter() - t_all, 1)
     if args.json:
         print(json.dumps(out, indent=2, default=str))

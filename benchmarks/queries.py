@@ -20,9 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -219,16 +217,6 @@ def db_size() -> dict:
                 "n_floats": int(c.execute(text("SELECT count(DISTINCT platform_number) FROM float_positions")).scalar())}
 
 
-def _already() -> int:
-    """Profiles already in the (kept) benchmark database."""
-    from sqlalchemy import text
-
-    from floatchat_core.db import get_engine
-
-    with get_engine().connect() as c:
-        return int(c.execute(text("SELECT count(*) FROM profiles")).scalar())
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profiles", default="100000,1000000", help="comma-separated sizes (default 100000,1000000)")
@@ -244,23 +232,15 @@ def main(argv=None) -> int:
     if args.smoke:
         sizes, args.repeat = [10_000], 5
 
-    keep = args.home is not None
-    home = args.home.resolve() if keep else Path(tempfile.mkdtemp(prefix="floatchat-qbench-"))
-    home.mkdir(parents=True, exist_ok=True)
-    os.chmod(home, 0o755)
-    os.environ["FLOATCHAT_HOME"] = str(home)
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.pop("FLOATCHAT_REDIS_URL", None)
     sys.path.insert(0, str(REPO))
-    from floatchat_core import db
-    from floatchat_core.db import cluster
+    from _benchdb import bench_database, profile_count
+
     from floatchat_core.db.synthdb import populate
 
     results: dict = {"machine": _machine(), "load_before": os.getloadavg(), "sizes": {}}
     t_all = time.perf_counter()
-    try:
-        db.up()
-        done, floats_done = _already(), 0
+    with bench_database(args.home, "floatchat-qbench-") as home:
+        done, floats_done = profile_count(), 0
         if done:
             floats_done = db_size()["n_floats"]
             print(f"reusing {home}: {done:,} profiles, {floats_done:,} floats already there", flush=True)
@@ -284,13 +264,6 @@ def main(argv=None) -> int:
             res["load_after"] = os.getloadavg()
             results["sizes"][size] = res
             _print_size(size, res)
-    finally:
-        db.dispose_engines()
-        if keep:
-            cluster.stop()
-        else:
-            cluster.remove()
-            shutil.rmtree(home, ignore_errors=True)
     results["load_after"] = os.getloadavg()
     results["seconds"] = round(time.perf_counter() - t_all, 1)
     print(f"\nload average before {results['load_before']}, after {results['load_after']} "
