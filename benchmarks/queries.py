@@ -145,8 +145,12 @@ def _explain(q: dict) -> str:
     try:
         with get_engine(readonly=True).connect() as c:
             c.execute(text("SET statement_timeout = 120000"))
+            sets = q.get("settings") or {}       # the SET LOCALs the call ran under (a time-index walk)
+            for name, value in sets.items():
+                c.execute(text(f"SET LOCAL {name} = {value}"))
             rows = c.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + q["sql"]), q["params"]).scalars().all()
-        return "\n".join(rows)
+        head = [f"(under SET LOCAL {', '.join(f'{k} = {v}' for k, v in sets.items())})"] if sets else []
+        return "\n".join(head + rows)
     except Exception as exc:                   # noqa: BLE001 — a plan is a diagnostic, never fatal
         return f"(EXPLAIN failed: {type(exc).__name__}: {str(exc).splitlines()[0]})"
 

@@ -88,12 +88,19 @@ def find_profiles(*, order: str = "time_desc", settings: Settings | None = None,
     params["limit"] = core.limit_of(f, settings)
     sql = f"SELECT {cols} FROM profiles p {_where(conds)} ORDER BY {order_sql} LIMIT :limit"
     fetch = None
-    if order != "distance" and core.large_area(f):
+    if order == "time_desc" and core.has_place(f):
         def fetch(c):
             from sqlalchemy import text
 
-            core.walk_time_index(c, _where(conds), params, params["limit"])
-            return core.frame_of(c.execute(text(sql), params))
+            run_sql = sql
+            covered = not any(k in params for k in ("parameters", "f_pres_min", "f_pres_max", "dataset_id"))
+            if core.walk_time_index(c, f, conds, params, params["limit"], settings,
+                                    index_only=covered and f.float_type is None):
+                run_sql = core.walk_sql(cols, core.where_clause(f, settings, walk=True)[0])
+                core.ran(run_sql, settings=core.WALK_SETTINGS)
+            else:
+                core.ran(run_sql, settings=core.GATHER_SETTINGS)
+            return core.frame_of(c.execute(text(run_sql), params))
     df = core.utc(core.run("find_profiles", sql, params, settings, fetch=fetch), "juld")
     if order == "distance" and not df.empty:
         df = df.sort_values(["distance_m", "profile_id"], kind="stable").reset_index(drop=True)
@@ -585,7 +592,8 @@ def depth_slice(parameter: str, pres: float, mode: QCMode = "standard", *, setti
     f = core.make_filters(filters)
     conds, params = core.where_clause(f, settings)
     params.update(target=target, slice_param=[name], limit=core.limit_of(f, settings))
-    conds += ["p.pres_min <= :target", "p.pres_max >= :target", "p.parameters @> CAST(:slice_param AS text[])"]
+    slice_conds = ["p.pres_min <= :target", "p.pres_max >= :target", "p.parameters @> CAST(:slice_param AS text[])"]
+    conds += slice_conds
     # candidates first (cheap columns, index-ordered, limited); arrays only for those
     cols = _slice_columns(name)
     ids_sql = f"SELECT p.id FROM profiles p {_where(conds)} ORDER BY p.juld DESC NULLS LAST, p.id LIMIT :limit"
@@ -595,9 +603,12 @@ def depth_slice(parameter: str, pres: float, mode: QCMode = "standard", *, setti
                           window=False)
 
     def fetch(c):
-        if core.large_area(f):
-            core.walk_time_index(c, _where(conds), params, params["limit"])
-        ids = c.execute(text(ids_sql), params).scalars().all()
+        run_ids = ids_sql
+        if core.has_place(f) and core.walk_time_index(c, f, conds, params, params["limit"], settings,
+                                                      index_only=False):
+            walk = core.where_clause(f, settings, walk=True)[0] + slice_conds
+            run_ids = f"SELECT p.id FROM profiles p {_where(walk)} ORDER BY p.juld DESC NULLS LAST, p.id LIMIT :limit"
+        ids = c.execute(text(run_ids), params).scalars().all()
         if len(ids) < _SLICE_SPLIT:
             rows = c.execute(text(sql), {"ids": ids, "target": target}).all()
         else:

@@ -10,7 +10,7 @@ import contextvars
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -31,6 +31,7 @@ FILTER_NAMES = ("point", "radius_m", "box", "region", "time_start", "time_end", 
                 "limit", "primary_only")
 
 _LAST: contextvars.ContextVar[dict | None] = contextvars.ContextVar("floatchat_dal_last_query", default=None)
+_RAN: contextvars.ContextVar[dict | None] = contextvars.ContextVar("floatchat_dal_ran", default=None)
 
 
 # ----------------------------------------------------------------------------- filters
@@ -111,18 +112,29 @@ def resolve_region_id(region: str | int, settings: Settings) -> dict:
             info = _region(c, int(region))
         if info is None:
             raise RegionNotFoundError(str(region))
-        return {"id": int(region), "name": info["name"], "match": "id", "bbox": info["bbox"]}
+        return {"id": int(region), "name": info["name"], "match": "id", "bbox": info["bbox"],
+                "area_km2": info.get("area_km2")}
     r = resolve_region(str(region), settings=settings)
     if r["status"] == "ambiguous":
         raise AmbiguousRegionError(str(region), r["candidates"])
     if r["region"] is None:
         raise RegionNotFoundError(str(region), r["candidates"])
     return {"id": r["region"]["id"], "name": r["region"]["name"], "match": r["status"],
-            "score": r["candidates"][0]["score"] if r["candidates"] else None, "bbox": r["region"]["bbox"]}
+            "score": r["candidates"][0]["score"] if r["candidates"] else None, "bbox": r["region"]["bbox"],
+            "area_km2": r["region"].get("area_km2")}
 
 
-def where_clause(f: Filters, settings: Settings, alias: str = "p") -> tuple[list[str], dict[str, Any]]:
-    """SQL conditions (ANDed) and bound parameters for the filters, on ``profiles AS alias``."""
+#: The exact region test (the polygon is prepared once per statement; no index serves it).
+REGION_TEST = "_ST_Intersects({a}.position_geom, (SELECT geog::geometry FROM ocean_regions WHERE id = :region_id))"
+
+
+def where_clause(f: Filters, settings: Settings, alias: str = "p", *,
+                 walk: bool = False) -> tuple[list[str], dict[str, Any]]:
+    """SQL conditions (ANDed) and bound parameters for the filters, on ``profiles AS alias``.
+
+    ``walk``: write the place tests (box, region) so that no index serves them — the exact
+    ``_ST_Intersects``, which rejects on the bounding box first — for a newest-first list that
+    walks the time index instead (``walk_time_index``, ``walk_sql``)."""
     a = alias
     conds: list[str] = []
     params: dict[str, Any] = {}
@@ -154,7 +166,7 @@ def where_clause(f: Filters, settings: Settings, alias: str = "p") -> tuple[list
             raise QueryError(f"box must be (west, south, east, north) in degrees, not {f.box!r}") from None
         if not (-90 <= south <= north <= 90):
             raise QueryError(f"box latitudes must satisfy -90 <= south <= north <= 90, got {south}, {north}")
-        conds.append(_box_condition(a, "b", west, south, east, north, params))
+        conds.append(_box_condition(a, "b", west, south, east, north, params, walk=walk))
     if f.region is not None:
         info = f.region_info or resolve_region_id(f.region, settings)
         f.region_info = info
@@ -162,10 +174,9 @@ def where_clause(f: Filters, settings: Settings, alias: str = "p") -> tuple[list
         # the region's bounding box as literal numbers lets the planner estimate how many rows the
         # region holds (it cannot for the geometry fetched at run time) and pick the time index
         # for narrow time windows; the exact test is ST_Intersects with the (prepared) polygon
-        if info.get("bbox"):
+        if info.get("bbox") and not walk:
             conds.append(_box_condition(a, "rb", *info["bbox"], params))
-        conds.append(f"_ST_Intersects({a}.position_geom, "
-                     "(SELECT geog::geometry FROM ocean_regions WHERE id = :region_id))")
+        conds.append(REGION_TEST.format(a=a))
     if f.time_start is not None:
         params["time_start"] = timestamp(f.time_start, "time_start").to_pydatetime()
         conds.append(f"{a}.juld >= :time_start")
@@ -205,63 +216,106 @@ def where_clause(f: Filters, settings: Settings, alias: str = "p") -> tuple[list
     return conds, params
 
 
-def _box_condition(a: str, key: str, west: float, south: float, east: float, north: float, params: dict) -> str:
+def _box_condition(a: str, key: str, west: float, south: float, east: float, north: float, params: dict,
+                   walk: bool = False) -> str:
     west, east = _lon(west), _lon(east)
     params.update({f"{key}w": west, f"{key}s": float(south), f"{key}e": east, f"{key}n": float(north)})
     g = f"{a}.position_geom"          # stored planar point: its statistics size box estimates
     w, s, e, n = (f":{key}{c}" for c in "wsen")
+    # ``&&`` is what the GiST serves; ``_ST_Intersects`` (same answer for a point and a box,
+    # edges included) is what no index serves, for a walk of the time index
+    test = "_ST_Intersects({g}, {env})" if walk else "{g} && {env}"
     if west <= east:
-        return f"{g} && ST_MakeEnvelope({w}, {s}, {e}, {n}, 4326)"
+        return test.format(g=g, env=f"ST_MakeEnvelope({w}, {s}, {e}, {n}, 4326)")
     # crosses the antimeridian
-    return f"({g} && ST_MakeEnvelope({w}, {s}, 180, {n}, 4326) OR {g} && ST_MakeEnvelope(-180, {s}, {e}, {n}, 4326))"
+    return (f"({test.format(g=g, env=f'ST_MakeEnvelope({w}, {s}, 180, {n}, 4326)')} OR "
+            f"{test.format(g=g, env=f'ST_MakeEnvelope(-180, {s}, {e}, {n}, 4326)')})")
 
 
-#: A place filter whose bounding box covers more square degrees than this is "large": its
-#: newest-first lists walk the time index instead of gathering the place's profiles first.
-LARGE_AREA_DEG2 = 2000.0
-
-
-def _bbox_area(w: float, s: float, e: float, n: float) -> float:
-    width = (e - w) if e >= w else (e + 360.0 - w)
-    return max(width, 0.0) * max(n - s, 0.0)
-
-
-def large_area(f: Filters) -> bool:
-    """Whether the filters' place (region or box; set by ``where_clause``) is an ocean-scale area.
-
-    PostgreSQL cannot know that newest-first ``LIMIT`` lists over such an area fill up after a
-    few thousand rows of the time index, and gathers every profile of the place instead (a
-    bitmap scan: 160 ms for the South Pacific over one year at 1 M profiles, against 22 ms);
-    callers then ask ``walk_time_index`` whether to switch bitmap scans off for the statement."""
+def has_place(f: Filters) -> bool:
+    """Whether the filters name a place a newest-first list could find by walking the time index
+    instead (a region or a box; a radius is always found by its own index, never walked)."""
     if f.point is not None and f.radius_m is not None:
-        return False                        # a radius is never ocean-scale
-    boxes = []
-    if f.region_info and f.region_info.get("bbox"):
-        boxes.append(f.region_info["bbox"])
-    if f.box is not None:
-        boxes.append(tuple(float(x) for x in f.box))
-    return bool(boxes) and min(_bbox_area(*b) for b in boxes) > LARGE_AREA_DEG2
+        return False
+    return f.box is not None or f.region is not None
 
 
-def walk_time_index(c, where_sql: str, params: dict, limit: int) -> bool:
-    """For a newest-first ``LIMIT`` list over a large area (``large_area``): switch bitmap scans off
-    for this transaction (``SET LOCAL``) when the planner expects the place and period to hold
-    well over ``limit`` profiles — then walking the time index fills the list early. A sparse
-    place (few floats in the Southern Ocean, say) keeps the bitmap plan, which reads only its own
-    rows. The planner's row estimate (an ``EXPLAIN``, ~1 ms) is reliable here: the box tests
-    are on a stored column with statistics. Returns whether it switched."""
+#: The walk's cost model (µs, measured at 1 M profiles on the 2-core benchmark machine): one
+#: entry of the time index walked — index-only, the place tested on the entry (migration 0009)
+#: or with the profile's row read (when other filters need it) — against one profile of the
+#: place's box gathered through the GiST and sorted.
+WALK_US = {True: 0.6, False: 5.0}
+GATHER_US = 8.0
+
+
+def walk_time_index(c, f: Filters, conds: list[str], params: dict, limit: int, settings: Settings, *,
+                    index_only: bool = True) -> bool:
+    """For a newest-first ``LIMIT`` list over a place (``has_place``): whether to walk the time
+    index (then this switches bitmap scans and parallel workers off for the transaction, ``SET
+    LOCAL WALK_SETTINGS``, and callers run ``walk_sql``) or to gather the place's profiles
+    through the GiST and sort them. PostgreSQL cannot weigh this itself: it does not know that
+    a walk over an ocean fills the list after a few thousand entries.
+
+    Two ``EXPLAIN`` estimates (~0.5 ms each; reliable, the box tests are on a stored column with
+    statistics): the profiles of the place's box and period (without the polygon test) and of
+    the period alone. The place holds the box's rows times the share of the box the region
+    covers (``region_fill``; the planner's own guess for a polygon test is a constant fraction:
+    456 profiles in the Equatorial Pacific over a year, where 2,800 were). A walk reads
+    ``limit`` × period / place entries (the whole period when the place holds fewer than
+    ``limit``); gathering reads every profile of the box. ``index_only``: the walk's other
+    filters are all in the time index (``find_profiles``), so it reads no table rows."""
     from sqlalchemy import text
 
-    plan = c.execute(text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM profiles p {where_sql}"), params).scalar()
-    plan = plan[0] if isinstance(plan, list) else plan
-    rows = float(plan["Plan"].get("Plan Rows", 0))
-    if rows > max(int(limit), 1):
-        c.execute(text("SET LOCAL enable_bitmapscan = off"))
-        # each parallel worker would first rebuild the region's prepared polygon (~40 ms for an
-        # ocean) to save a few milliseconds of a walk that stops at ``limit``
-        c.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-        return True
-    return False
+    def rows(where: list[str]) -> float:
+        sql = "EXPLAIN (FORMAT JSON) SELECT 1 FROM profiles p " + ("WHERE " + " AND ".join(where) if where else "")
+        plan = c.execute(text(sql), params).scalar()
+        plan = plan[0] if isinstance(plan, list) else plan
+        return max(float(plan["Plan"].get("Plan Rows", 0)), 1.0)
+
+    test = REGION_TEST.format(a="p")
+    box_rows = rows([x for x in conds if x != test])
+    place = box_rows * (region_fill(f.region_info or {}) if test in conds else 1.0)
+    period_conds, _ = where_clause(replace(f, box=None, region=None, region_info=None), settings)
+    period = rows(period_conds + [x for x in conds if x.startswith("p.pres_") or "slice_param" in x])
+    walked = period if place < limit else limit * period / place
+    walk = walked * WALK_US[index_only] < box_rows * GATHER_US
+    c.execute(text("; ".join(f"SET LOCAL {k} = {v}" for k, v in (WALK_SETTINGS if walk else GATHER_SETTINGS).items())))
+    return walk
+
+
+#: What ``walk_time_index`` sets for its transaction: no bitmap scans (they gather the whole
+#: place first), and no parallel workers (each would scan its share of the period in full and
+#: sort, where one walk stops after ``limit`` rows).
+WALK_SETTINGS = {"enable_bitmapscan": "off", "max_parallel_workers_per_gather": "0"}
+#: ... and when it gathers: no parallel workers either. Launching one costs more than the
+#: gather of a few thousand profiles it shares (Arabian Sea over a year at 1 M profiles: 2 ms of
+#: work, 18 ms with a worker on the 2-core machine), and larger places are walked.
+GATHER_SETTINGS = {"max_parallel_workers_per_gather": "0"}
+
+
+def region_fill(info: dict) -> float:
+    """The share (0–1) of a region's bounding box (``[west, south, east, north]``, degrees) that
+    the region covers (``area_km2``); 1 when unknown."""
+    bbox, area = info.get("bbox"), info.get("area_km2")
+    if not bbox or not area:
+        return 1.0
+    w, s, e, n = (float(x) for x in bbox)
+    width = np.radians((e - w) if e >= w else (e + 360.0 - w))
+    box_km2 = 6371.0088 ** 2 * width * abs(np.sin(np.radians(n)) - np.sin(np.radians(s)))
+    return float(min(1.0, max(area / box_km2, 0.0))) if box_km2 > 0 else 1.0
+
+
+def walk_sql(cols: str, walk_conds: list[str]) -> str:
+    """A newest-first ``LIMIT :limit`` list that walks the time index: the ids come from an
+    index-only scan of ``(juld DESC NULLS LAST, id) INCLUDE (…, position_geom)`` (migration
+    0009) — the place test runs on the index entries, no table page is read for the profiles it
+    rejects — and only the ``limit`` kept rows are read from the table. ``walk_conds`` come from
+    ``where_clause(..., walk=True)``; ``cols`` select from ``profiles p``. Over an ocean and a
+    year at 1 M profiles: 11–16 ms, against 25–84 ms for reading each candidate's row."""
+    where = ("WHERE " + " AND ".join(walk_conds)) if walk_conds else ""
+    return (f"SELECT {cols} FROM (SELECT p.id, p.juld FROM profiles p {where} "
+            "ORDER BY p.juld DESC NULLS LAST, p.id LIMIT :limit) k "
+            "JOIN profiles p ON p.id = k.id ORDER BY k.juld DESC NULLS LAST, k.id")
 
 
 def limit_of(f: Filters, settings: Settings) -> int:
@@ -289,6 +343,13 @@ def _jsonable(params: dict) -> dict:
 def record(sql: str, params: dict, rows: int, elapsed_ms: float, cached: bool, **extra) -> None:
     _LAST.set({"sql": " ".join(sql.split()), "params": _jsonable(params), "rows": int(rows),
                "elapsed_ms": round(float(elapsed_ms), 3), "cached": bool(cached), **extra})
+
+
+def ran(sql: str, **extra) -> None:
+    """Called by a ``run`` fetch that executed another statement than the one it was given (a
+    walk of the time index, say): ``last_query`` then shows what really ran, with ``extra``
+    (e.g. ``settings={"enable_bitmapscan": "off"}``, the ``SET LOCAL``s it ran under)."""
+    _RAN.set({"sql": sql, **extra})
 
 
 def last_query() -> dict | None:
@@ -323,6 +384,7 @@ def run(name: str, sql: str, params: dict, settings: Settings | None,
         def fetch(c):
             return frame_of(c.execute(text(sql), params))
     t0 = time.perf_counter()
+    token = _RAN.set(None)
     with get_engine(readonly=True, settings=settings).connect() as c:
         if use_cache and settings.cache_ttl_s > 0:
             cache = qcache.get_cache(settings)
@@ -332,7 +394,10 @@ def run(name: str, sql: str, params: dict, settings: Settings | None,
         else:
             value, cached = fetch(c), False
     rows = len(value) if hasattr(value, "__len__") and not isinstance(value, dict) else 1
-    record(sql, params, rows, (time.perf_counter() - t0) * 1000.0, cached, function=name.split(":")[0])
+    actual = _RAN.get() or {}
+    _RAN.reset(token)
+    record(actual.pop("sql", sql), params, rows, (time.perf_counter() - t0) * 1000.0, cached,
+           function=name.split(":")[0], **actual)
     return value
 
 

@@ -19,6 +19,7 @@ Longitudes/latitudes are degrees (WGS 84); areas are km².
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 import unicodedata
@@ -294,10 +295,13 @@ def _refresh_parts(cur) -> None:
 
 
 def refresh_region_parts(settings: Settings | None = None) -> None:
-    """Refresh the region pieces after regions were added or changed outside seeding."""
+    """Refresh the region pieces after regions were added or changed outside seeding (and bump
+    the cache generation: cached answers and name resolutions may name the old regions)."""
     raw = get_engine(settings=settings).raw_connection()
     try:
-        _refresh_parts(raw.cursor())
+        cur = raw.cursor()
+        _refresh_parts(cur)
+        cur.execute("UPDATE app_state SET value = value + 1 WHERE key = 'cache_generation'")
         raw.commit()
     finally:
         raw.close()
@@ -370,38 +374,60 @@ def resolve_region(name: str, threshold: float | None = None, limit: int = 5, *,
     if not q:
         return result
     with get_engine(readonly=True, settings=settings).connect() as c:
-        rows = c.execute(text("SELECT id, name FROM ocean_regions ORDER BY id")).all()
-        exact = [r for r in rows if normalise(r.name) == q]
-        status, region_id = ("exact", exact[0].id) if exact else ("none", None)
-        if region_id is None:
-            region_id = c.execute(text("SELECT region_id FROM region_aliases WHERE alias = :q"),
-                                  {"q": q}).scalar()
-            status = "alias" if region_id is not None else "none"
-        if region_id is not None:
-            region = _region(c, region_id)
-            return {"status": status, "region": region,
-                    "candidates": [{"id": region["id"], "name": region["name"], "score": 1.0}]}
+        # the answer only changes when the regions do (seeding bumps the cache generation, as
+        # every ingestion does): keyed on both, a repeated name costs one small query, not the
+        # ~300 names normalised in Python and the region's box computed (12 ms a call)
+        state = tuple(c.execute(text("SELECT key, value FROM app_state WHERE key IN (:k, 'cache_generation') "
+                                     "ORDER BY key"), {"k": STATE_KEY}).all())
+        key = (c.engine.url.render_as_string(hide_password=True), state, q, threshold, int(limit))
+        if (hit := _RESOLVED.get(key)) is not None:
+            return copy.deepcopy(hit)
+        result = _resolve(c, q, threshold, limit, result)
+    if len(_RESOLVED) >= 1024:
+        _RESOLVED.clear()
+    _RESOLVED[key] = copy.deepcopy(result)
+    return result
 
-        # best score per region over its name and its aliases
-        cands = c.execute(text("""
-            SELECT r.id, r.name, max(s.score) AS score
-            FROM (SELECT id AS region_id, similarity(lower(name), :q) AS score FROM ocean_regions
-                  UNION ALL
-                  SELECT region_id, similarity(alias, :q) FROM region_aliases) s
-            JOIN ocean_regions r ON r.id = s.region_id
-            GROUP BY r.id, r.name
-            HAVING max(s.score) >= :t
-            ORDER BY score DESC, r.id
-            LIMIT :limit"""), {"q": q, "t": threshold, "limit": max(int(limit), 2)}).all()
-        result["candidates"] = [{"id": r.id, "name": r.name, "score": round(float(r.score), 4)}
-                                for r in cands][:limit]
-        if not cands:
-            return result
-        if len(cands) > 1 and cands[0].score - cands[1].score < AMBIGUITY_MARGIN:
-            result["status"] = "ambiguous"
-            return result
-        result["status"] = "fuzzy"
-        result["region"] = _region(c, cands[0].id)
+
+#: resolve_region's answers by (database, regions fingerprint and cache generation, name, ...)
+_RESOLVED: dict[tuple, dict[str, Any]] = {}
+
+
+def _resolve(c, q: str, threshold: float, limit: int, result: dict[str, Any]) -> dict[str, Any]:
+    from sqlalchemy import text
+
+    rows = c.execute(text("SELECT id, name FROM ocean_regions ORDER BY id")).all()
+    exact = [r for r in rows if normalise(r.name) == q]
+    status, region_id = ("exact", exact[0].id) if exact else ("none", None)
+    if region_id is None:
+        region_id = c.execute(text("SELECT region_id FROM region_aliases WHERE alias = :q"),
+                              {"q": q}).scalar()
+        status = "alias" if region_id is not None else "none"
+    if region_id is not None:
+        region = _region(c, region_id)
+        return {"status": status, "region": region,
+                "candidates": [{"id": region["id"], "name": region["name"], "score": 1.0}]}
+
+    # best score per region over its name and its aliases
+    cands = c.execute(text("""
+        SELECT r.id, r.name, max(s.score) AS score
+        FROM (SELECT id AS region_id, similarity(lower(name), :q) AS score FROM ocean_regions
+              UNION ALL
+              SELECT region_id, similarity(alias, :q) FROM region_aliases) s
+        JOIN ocean_regions r ON r.id = s.region_id
+        GROUP BY r.id, r.name
+        HAVING max(s.score) >= :t
+        ORDER BY score DESC, r.id
+        LIMIT :limit"""), {"q": q, "t": threshold, "limit": max(int(limit), 2)}).all()
+    result["candidates"] = [{"id": r.id, "name": r.name, "score": round(float(r.score), 4)}
+                            for r in cands][:limit]
+    if not cands:
+        return result
+    if len(cands) > 1 and cands[0].score - cands[1].score < AMBIGUITY_MARGIN:
+        result["status"] = "ambiguous"
+        return result
+    result["status"] = "fuzzy"
+    result["region"] = _region(c, cands[0].id)
     return result
 
 

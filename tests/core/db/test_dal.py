@@ -158,6 +158,55 @@ def test_box_time_pressure_and_parameters_combine(db):
         dal.find_profiles(colour="red")
 
 
+def _gather_and_walk(limit: int, **filters) -> tuple[list[int], list[int], str]:
+    """The same newest-first list by both strategies of ``find_profiles``: gathering the place
+    (indexable place tests) and walking the time index (``walk_sql``); and the walk's plan."""
+    from floatchat_core.config import get_settings
+    from floatchat_core.db import dalcore as core
+
+    f = core.make_filters(filters)
+    conds, params = core.where_clause(f, get_settings())
+    params["limit"] = limit
+    gather = (f"SELECT p.id FROM profiles p WHERE {' AND '.join(conds)} "
+              "ORDER BY p.juld DESC NULLS LAST, p.id LIMIT :limit")
+    walk = core.walk_sql("p.id", core.where_clause(f, get_settings(), walk=True)[0])
+    assert "&&" not in walk and "&&" in gather           # no index serves the walk's place test
+    with get_engine(readonly=True).begin() as c:
+        a = c.execute(text(gather), params).scalars().all()
+        # a table this small would be read whole: make the planner show the walk it takes at scale
+        c.execute(text("SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off; "
+                       + "; ".join(f"SET LOCAL {k} = {v}" for k, v in core.WALK_SETTINGS.items())))
+        b = c.execute(text(walk), params).scalars().all()
+        plan = "\n".join(c.execute(text("EXPLAIN " + walk), params).scalars())
+    return a, b, plan
+
+
+@pytest.mark.parametrize("filters", [
+    dict(region="Arabian Sea"), dict(region="Indian Ocean", time_start="2019-06-01"),
+    dict(region="Equatorial Pacific"), dict(box=(170, -5, -170, 5)), dict(box=(61, 14, 65, 17)),
+    dict(box=(179.5, 0.5, 180, 1)),                     # H3 sits on the box's corner: edges count
+    dict(box=(-40, -40, -20, -20), data_mode="A"),
+])
+def test_time_walk_and_gather_agree(db, filters):
+    for limit in (3, 1000):
+        gathered, walked, plan = _gather_and_walk(limit, **filters)
+        assert gathered and walked == gathered, (filters, limit)
+        assert "Index Only Scan using profiles_juld_desc_walk_idx" in plan, plan
+    got = dal.find_profiles(**filters, limit=3)
+    assert list(got.profile_id) == _gather_and_walk(3, **filters)[0]
+    assert dal.last_query()["settings"]["max_parallel_workers_per_gather"] == "0"   # either way
+
+
+def test_region_fill_is_the_share_of_the_box():
+    from floatchat_core.db.dalcore import region_fill
+
+    # a 10° x 10° box on the equator is 1.2352e6 km² on the sphere
+    box = [0.0, -5.0, 10.0, 5.0]
+    assert region_fill({"bbox": box, "area_km2": 1.2352e6 / 2}) == pytest.approx(0.5, rel=1e-3)
+    assert region_fill({"bbox": [175.0, -5.0, -175.0, 5.0], "area_km2": 1.2352e6}) == pytest.approx(1.0, rel=1e-3)
+    assert region_fill({"bbox": box}) == 1.0 and region_fill({}) == 1.0
+
+
 # ----------------------------------------------------------------------------- QC modes
 def _levels(db, pn, mode, **kw):
     lv = dal.profile_levels([db["hand"][pn]], mode=mode, **kw)

@@ -153,6 +153,28 @@ def test_resolve_region_bbox(seeded):
     assert bering[0] > 160 and bering[2] < -155
 
 
+def test_resolve_region_answers_are_cached_until_the_regions_change(seeded):
+    from sqlalchemy import text
+
+    from floatchat_core.db import get_engine
+
+    first = resolve_region("Arabian Sea")
+    first["region"]["name"] = "mutated by a caller"          # a copy: the cache is not touched
+    assert resolve_region("Arabian Sea")["region"]["name"] == "Arabian Sea"
+    rid = first["region"]["id"]
+    try:
+        with get_engine().begin() as c:
+            c.execute(text("UPDATE ocean_regions SET name = 'Arabian Sea (renamed)' WHERE id = :i"), {"i": rid})
+        regions.refresh_region_parts()                      # what a change outside seeding must call
+        assert resolve_region("Arabian Sea (renamed)")["region"]["id"] == rid
+        assert resolve_region("Arabian Sea")["status"] != "exact"
+    finally:
+        with get_engine().begin() as c:
+            c.execute(text("UPDATE ocean_regions SET name = 'Arabian Sea' WHERE id = :i"), {"i": rid})
+        regions.refresh_region_parts()
+    assert resolve_region("Arabian Sea")["status"] == "exact"
+
+
 def test_resolve_region_ambiguous_and_none(seeded):
     r = resolve_region("Sea of")
     assert r["status"] == "ambiguous" and r["region"] is None
