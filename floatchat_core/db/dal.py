@@ -276,21 +276,11 @@ def profile_levels(profile_ids, parameters: Sequence[str] | None = None, pres_mi
             cols += _axis_columns(prefixes, with_errors=mode == "expert")
         sql = f"SELECT {', '.join(cols)} FROM profiles p WHERE p.id = ANY(:ids){range_sql}"
         rows = c.execute(text(sql), sql_params).all()
-        return _levels_frame(rows, ids, axes, layout, mode, pres_min, pres_max), sql
-
-    holder: dict[str, str] = {}
-
-    def fetch_frame(c):
-        df, sql = fetch(c)
-        holder["sql"] = sql
-        return df
+        core.ran(sql)                  # the statement depends on the profiles' parameters
+        return _levels_frame(rows, ids, axes, layout, mode, pres_min, pres_max)
 
     key_sql = f"profile_levels {names} {mode} {range_sql} {pres_min} {pres_max}"
-    df = core.run("profile_levels", key_sql, sql_params, settings, fetch=fetch_frame)
-    q = core.last_query()
-    if q is not None and holder.get("sql"):
-        core.record(holder["sql"], sql_params, len(df), q["elapsed_ms"], q["cached"], function="profile_levels")
-    return df
+    return core.run("profile_levels", key_sql, sql_params, settings, fetch=fetch)
 
 
 _MODE_DTYPE = pd.CategoricalDtype(["R", "A", "D"])
