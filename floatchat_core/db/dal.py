@@ -93,9 +93,7 @@ def find_profiles(*, order: str = "time_desc", settings: Settings | None = None,
             from sqlalchemy import text
 
             run_sql = sql
-            covered = not any(k in params for k in ("parameters", "f_pres_min", "f_pres_max", "dataset_id"))
-            if core.walk_time_index(c, f, conds, params, params["limit"], settings,
-                                    index_only=covered and f.float_type is None):
+            if core.walk_time_index(c, f, params, params["limit"], settings):
                 run_sql = core.walk_sql(cols, core.where_clause(f, settings, walk=True)[0])
                 core.ran(run_sql, settings=core.WALK_SETTINGS)
             else:
@@ -594,8 +592,7 @@ def depth_slice(parameter: str, pres: float, mode: QCMode = "standard", *, setti
 
     def fetch(c):
         run_ids = ids_sql
-        if core.has_place(f) and core.walk_time_index(c, f, conds, params, params["limit"], settings,
-                                                      index_only=False):
+        if core.has_place(f) and core.walk_time_index(c, f, params, params["limit"], settings, extra=slice_conds):
             walk = core.where_clause(f, settings, walk=True)[0] + slice_conds
             run_ids = f"SELECT p.id FROM profiles p {_where(walk)} ORDER BY p.juld DESC NULLS LAST, p.id LIMIT :limit"
         ids = c.execute(text(run_ids), params).scalars().all()

@@ -248,8 +248,8 @@ WALK_US = {True: 0.6, False: 5.0}
 GATHER_US = 8.0
 
 
-def walk_time_index(c, f: Filters, conds: list[str], params: dict, limit: int, settings: Settings, *,
-                    index_only: bool = True) -> bool:
+def walk_time_index(c, f: Filters, params: dict, limit: int, settings: Settings, *,
+                    extra: Sequence[str] = ()) -> bool:
     """For a newest-first ``LIMIT`` list over a place (``has_place``): whether to walk the time
     index (then this switches bitmap scans and parallel workers off for the transaction, ``SET
     LOCAL WALK_SETTINGS``, and callers run ``walk_sql``) or to gather the place's profiles
@@ -262,8 +262,9 @@ def walk_time_index(c, f: Filters, conds: list[str], params: dict, limit: int, s
     covers (``region_fill``; the planner's own guess for a polygon test is a constant fraction:
     456 profiles in the Equatorial Pacific over a year, where 2,800 were). A walk reads
     ``limit`` × period / place entries (the whole period when the place holds fewer than
-    ``limit``); gathering reads every profile of the box. ``index_only``: the walk's other
-    filters are all in the time index (``find_profiles``), so it reads no table rows."""
+    ``limit``); gathering reads every profile of the box. The walk reads no table row for an
+    entry when every filter is on a column the time index carries (``walk_is_index_only``).
+    ``params``: bound by ``where_clause(f)``; ``extra``: the caller's further conditions."""
     from sqlalchemy import text
 
     def rows(where: list[str]) -> float:
@@ -273,14 +274,21 @@ def walk_time_index(c, f: Filters, conds: list[str], params: dict, limit: int, s
         return max(float(plan["Plan"].get("Plan Rows", 0)), 1.0)
 
     test = REGION_TEST.format(a="p")
+    conds = where_clause(f, settings)[0] + list(extra)
     box_rows = rows([x for x in conds if x != test])
     place = box_rows * (region_fill(f.region_info or {}) if test in conds else 1.0)
-    period_conds, _ = where_clause(replace(f, box=None, region=None, region_info=None), settings)
-    period = rows(period_conds + [x for x in conds if x.startswith("p.pres_") or "slice_param" in x])
+    period = rows(where_clause(replace(f, box=None, region=None, region_info=None), settings)[0] + list(extra))
     walked = period if place < limit else limit * period / place
-    walk = walked * WALK_US[index_only] < box_rows * GATHER_US
+    walk = walked * WALK_US[not extra and walk_is_index_only(f)] < box_rows * GATHER_US
     c.execute(text("; ".join(f"SET LOCAL {k} = {v}" for k, v in (WALK_SETTINGS if walk else GATHER_SETTINGS).items())))
     return walk
+
+
+def walk_is_index_only(f: Filters) -> bool:
+    """Whether every filter of ``f`` is on a column the time index carries (migration 0009:
+    ``juld, id`` + ``scheme_index, direction, data_mode, platform_number, position_geom``)."""
+    return (not f.parameters and f.pres_min is None and f.pres_max is None and f.dataset_id is None
+            and f.float_type is None)
 
 
 #: What ``walk_time_index`` sets for its transaction: no bitmap scans (they gather the whole
