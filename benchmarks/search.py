@@ -3,15 +3,19 @@
 
     python benchmarks/search.py            # 20,000 synthetic floats, 300 timed queries
     python benchmarks/search.py --smoke    # 150 floats, 40 queries: a CI check that it runs (< 60 s)
+    python benchmarks/search.py --home /tmp/bench-search-20k   # keep the database; a re-run only queries
 
-It uses its own throw-away managed PostgreSQL (a temporary FLOATCHAT_HOME), never your
-database, and the real local model (all-MiniLM-L6-v2 on the CPU). Measured:
+It uses its own managed PostgreSQL (a temporary FLOATCHAT_HOME, or the kept ``--home``), never
+your database, and the real local model (all-MiniLM-L6-v2 on the CPU). Measured:
 
 * ``populate`` — synthetic floats and their profiles/positions written by SQL;
 * ``index``    — documents built (regions visited by spatial join) and embedded, docs/s;
 * ``query``    — ``search()`` end to end (query embedding, HNSW + full-text candidates in one
   SQL query, fusion), per query: p50 / p95 / p99 / max in milliseconds, after one warm-up
   query (the model load is reported separately). The target is p95 < 50 ms.
+* ``stages``   — the same queries' time per stage (``search(timings=…)``): ``embed`` (the query
+  vector), ``sql`` (the one hybrid-candidates statement, round trip included), ``fuse`` (fusion
+  and the hits' dicts) and ``other`` (filters, facets, the rest), p50 / p95 in milliseconds.
 """
 from __future__ import annotations
 
@@ -19,9 +23,7 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -58,76 +60,79 @@ def main(argv=None) -> int:
     ap.add_argument("--queries", type=int, default=300, help="timed queries (cycling through the list)")
     ap.add_argument("--smoke", action="store_true", help="150 floats, 40 queries")
     ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--home", type=Path, help="keep the benchmark database here; a re-run with the same "
+                    "--floats reuses it (populate and index are skipped)")
     args = ap.parse_args(argv)
     if args.smoke:
         args.floats, args.queries = 150, 40
 
-    home = Path(tempfile.mkdtemp(prefix="floatchat-bench-search-"))
-    os.chmod(home, 0o755)
-    os.environ["FLOATCHAT_HOME"] = str(home)
-    os.environ.pop("DATABASE_URL", None)
     os.environ["FLOATCHAT_SEARCH_INDEX_ON_INGEST"] = "0"
     sys.path.insert(0, str(REPO))
-    from floatchat_core import db
-    from floatchat_core.db import cluster
-    from floatchat_core.db.regions import seed_if_needed
-    from floatchat_core.db.searchsynth import insert_synthetic_floats
-    from floatchat_core.search import reindex, search
-    from floatchat_core.search.embeddings import get_provider
-    from floatchat_core.search.synthetic import random_floats
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from _benchdb import bench_database, profile_count
 
     results: dict = {"machine": _machine()}
-    try:
-        db.up()
+    with bench_database(args.home, "floatchat-bench-search-") as home:
+        from floatchat_core.db.regions import seed_if_needed
+        from floatchat_core.db.searchdb import document_counts
+        from floatchat_core.db.searchsynth import insert_synthetic_floats
+        from floatchat_core.search import reindex, search
+        from floatchat_core.search.embeddings import get_provider
+        from floatchat_core.search.synthetic import random_floats
+
         seed_if_needed()
-        t0 = time.perf_counter()
-        spec = random_floats(args.floats, seed=11, bgc_fraction=0.2, deep_fraction=0.05, years=(1999, 2024))
-        info = insert_synthetic_floats(spec, dataset="bench-search")
-        results["populate"] = {"floats": info["n_floats"], "profiles": info["n_profiles"],
-                               "seconds": round(time.perf_counter() - t0, 1)}
+        done = document_counts()["embedded"]
+        if done >= args.floats:
+            print(f"reusing {home}: {done:,} embedded documents already there", flush=True)
+            results["populate"] = {"floats": done, "reused": True}
+        elif profile_count() > 0:                 # populated earlier, the index was not finished
+            results["populate"] = {"floats": args.floats, "reused_profiles": True}
+        else:
+            t0 = time.perf_counter()
+            spec = random_floats(args.floats, seed=11, bgc_fraction=0.2, deep_fraction=0.05, years=(1999, 2024))
+            info = insert_synthetic_floats(spec, dataset="bench-search")
+            results["populate"] = {"floats": info["n_floats"], "profiles": info["n_profiles"],
+                                   "seconds": round(time.perf_counter() - t0, 1)}
 
         t0 = time.perf_counter()
         get_provider().load()
         results["model_load_seconds"] = round(time.perf_counter() - t0, 2)
-        t0 = time.perf_counter()
-        r = reindex()
-        secs = time.perf_counter() - t0
-        results["index"] = {**r, "seconds": round(secs, 1), "docs_per_s": round(r["documents"] / secs, 1)}
+        if not results["populate"].get("reused"):
+            t0 = time.perf_counter()
+            r = reindex()
+            secs = time.perf_counter() - t0
+            results["index"] = {**r, "seconds": round(secs, 1), "docs_per_s": round(r["documents"] / secs, 1)}
 
         search("warm-up query about oxygen floats")             # first query: caches, plans
         results["machine"]["load_avg_at_queries"] = [round(x, 2) for x in os.getloadavg()]
-        times, n_hits = [], []
+        times, n_hits, stages = [], [], []
         for i in range(args.queries):
             q = QUERIES[i % len(QUERIES)]
+            st: dict = {}
             t0 = time.perf_counter()
-            hits = search(q, limit=10)
+            hits = search(q, limit=10, timings=st)
             times.append((time.perf_counter() - t0) * 1e3)
             n_hits.append(len(hits))
+            stages.append(st)
         t = np.asarray(times)
         results["query"] = {"n": len(t), "p50_ms": round(float(np.percentile(t, 50)), 1),
                             "p95_ms": round(float(np.percentile(t, 95)), 1),
                             "p99_ms": round(float(np.percentile(t, 99)), 1), "max_ms": round(float(t.max()), 1),
                             "mean_ms": round(float(t.mean()), 1), "mean_hits": round(float(np.mean(n_hits)), 1)}
-        # the query embedding alone, for the breakdown
-        prov = get_provider()
-        e = []
-        for i in range(min(100, args.queries)):
-            t0 = time.perf_counter()
-            prov.embed_query(QUERIES[i % len(QUERIES)])
-            e.append((time.perf_counter() - t0) * 1e3)
-        results["query_embedding"] = {"p50_ms": round(float(np.percentile(e, 50)), 1),
-                                      "p95_ms": round(float(np.percentile(e, 95)), 1)}
+        results["stages"] = {}
+        for k in ("embed", "sql", "fuse", "other"):
+            v = np.asarray([s.get(k, 0.0) for s in stages])
+            results["stages"][k] = {"p50_ms": round(float(np.percentile(v, 50)), 1),
+                                    "p95_ms": round(float(np.percentile(v, 95)), 1)}
         results["machine"]["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    finally:
-        db.dispose_engines()
-        cluster.remove()
-        shutil.rmtree(home, ignore_errors=True)
 
     print(json.dumps(results, indent=2, default=str))
-    q = results["query"]
+    q, sg = results["query"], results["stages"]
+    index = f"; index {results['index']['docs_per_s']} docs/s" if "index" in results else ""
     print(f"\nsearch at {results['populate']['floats']:,} floats: p50 {q['p50_ms']} ms, p95 {q['p95_ms']} ms, "
-          f"p99 {q['p99_ms']} ms over {q['n']} queries (query embedding p50 "
-          f"{results['query_embedding']['p50_ms']} ms); index {results['index']['docs_per_s']} docs/s")
+          f"p99 {q['p99_ms']} ms over {q['n']} queries{index}; load average "
+          f"{results['machine']['load_avg_at_queries'][0]} -> {results['machine']['load_avg_at_end'][0]}")
+    print("stages p50/p95 ms: " + ", ".join(f"{k} {v['p50_ms']}/{v['p95_ms']}" for k, v in sg.items()))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
     return 0

@@ -1,10 +1,10 @@
 """SQL of metadata search: facts the indexer describes, document upserts, embeddings,
-the model/dimension switch, hybrid candidate retrieval and discovery reads.
+the model/dimension switch and discovery reads.
 
 Writes (documents, embeddings, the index state) use the owner engine; reads that answer
-questions (``hybrid_candidates``, ``floats_in_region``, ``floats_with_parameter``,
-``dataset_cards``, ``regions_in_text``) use the read-only engine. Vectors travel as pgvector
-text literals and are never logged. Positions are degrees (WGS 84); times UTC.
+questions (``floats_in_region``, ``floats_with_parameter``, ``dataset_cards``) use the read-only
+engine; the search question itself is ``searchquery.ranked_search``. Vectors travel by binary
+COPY and are never logged. Positions are degrees (WGS 84); times UTC.
 
 Regions visited by a float are found in SQL: its positions are snapped to a 0.5° grid (a
 float's hundreds of positions become a few dozen cells), the distinct cells of all floats are
@@ -34,13 +34,6 @@ CELL_DEG = 0.5
 #: HNSW supports at most this many dimensions for ``vector`` (pgvector 0.8).
 HNSW_MAX_DIM = 2000
 
-#: A query lexeme held by more documents than this gathers no lexical candidates (whatever the
-#: share): gathering and summing its postings is what a query costs (20,000 documents: an
-#: "oxygen" held by 4,000 took 15 ms of a 31 ms query), and a word that common cannot single
-#: out the best 60 — the rarer words and the semantic half do. Small corpora are unaffected.
-MAX_LEXEME_POSTINGS = 2000
-
-
 def _frame(conn, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
     from sqlalchemy import text
 
@@ -48,11 +41,6 @@ def _frame(conn, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame
     # plain tuples: pandas probes each SQLAlchemy Row for namedtuple fields, and every probe raises
     return pd.DataFrame.from_records([tuple(r) for r in res.fetchall()], columns=list(res.keys()),
                                      coerce_float=False)
-
-
-def vector_literal(vec: np.ndarray) -> str:
-    """A pgvector text literal (``[0.1,0.2,…]``) of a 1-D vector."""
-    return "[" + ",".join(np.char.mod("%.7g", np.asarray(vec, dtype=np.float32))) + "]"
 
 
 # ----------------------------------------------------------------------------- index state
@@ -468,143 +456,6 @@ def document_counts(settings: Settings | None = None) -> dict[str, int]:
     with get_engine(readonly=True, settings=settings).connect() as c:
         rows = c.execute(text("SELECT status, count(*) FROM search_documents GROUP BY status")).all()
     return {"pending": 0, "embedded": 0, "embedding_failed": 0} | {s: int(n) for s, n in rows}
-
-
-# ----------------------------------------------------------------------------- search reads
-def _filter_sql(filters: dict[str, Any], params: dict[str, Any]) -> str:
-    """SQL conditions on ``search_documents d`` for validated structured filters."""
-    conds = []
-    if filters.get("kind"):
-        conds.append("d.kind = :f_kind")
-        params["f_kind"] = filters["kind"]
-    if filters.get("parameters"):
-        conds.append("d.filters @> CAST(:f_params AS jsonb)")
-        params["f_params"] = json.dumps({"parameters": list(filters["parameters"])})
-    if filters.get("float_type"):
-        conds.append("d.filters @> CAST(:f_ft AS jsonb)")
-        params["f_ft"] = json.dumps({"float_types": [filters["float_type"]]})
-    if filters.get("dac"):
-        conds.append("d.filters @> CAST(:f_dac AS jsonb)")
-        params["f_dac"] = json.dumps({"dacs": [filters["dac"]]})
-    if filters.get("region_id") is not None:
-        conds.append("d.filters @> CAST(:f_region AS jsonb)")
-        params["f_region"] = json.dumps({"region_ids": [int(filters["region_id"])]})
-    if filters.get("dataset_id") is not None:
-        conds.append("d.filters @> CAST(:f_ds AS jsonb)")
-        params["f_ds"] = json.dumps({"dataset_ids": [int(filters["dataset_id"])]})
-    if filters.get("data_mode"):
-        conds.append("d.filters @> CAST(:f_dm AS jsonb)")
-        params["f_dm"] = json.dumps({"data_modes": [filters["data_mode"]]})
-    if filters.get("time_start") is not None:        # date overlap: the document's span reaches the start
-        conds.append("d.time_end >= :f_t0")
-        params["f_t0"] = filters["time_start"]
-    if filters.get("time_end") is not None:
-        conds.append("d.time_start <= :f_t1")
-        params["f_t1"] = filters["time_end"]
-    return "".join(f" AND {c}" for c in conds)
-
-
-# Lexical half: the query's lexemes held by at most :max_df of the documents (and the rarest
-# one, unless more than half of the documents hold it) and by at most :max_postings documents
-# (MAX_LEXEME_POSTINGS), each weighted by its inverse document
-# frequency; a document's lexical score is the idf-weighted share of the query's lexemes it
-# holds (0..1). Candidates are gathered lexeme by lexeme from the GIN index and summed (set
-# based: no per-document array work), and ranked by the selective lexemes' weights; the exact
-# score (every query lexeme the document holds) is computed for the returned rows only.
-# Semantic half: the query vector is a parameter, so the HNSW index answers the ORDER BY.
-_HYBRID = """
-WITH nd AS (
-  SELECT greatest(coalesce((SELECT ndoc FROM search_lexemes WHERE lexeme = ''), 0), 1)::float8 AS n
-), ql AS (
-  SELECT DISTINCT t.lexeme, coalesce(l.ndoc, 0) AS ndoc
-  FROM unnest(to_tsvector('english', :q)) t LEFT JOIN search_lexemes l ON l.lexeme = t.lexeme
-  WHERE t.lexeme <> ALL(CAST(:stop AS text[]))
-), qw AS (
-  SELECT ql.lexeme, ql.ndoc, ln(1 + nd.n / greatest(ql.ndoc, 1)) AS idf,
-         ql.ndoc > 0 AND ql.ndoc <= :max_postings
-           AND (ql.ndoc <= :max_df * nd.n
-                OR (ql.ndoc = (SELECT min(ndoc) FROM ql WHERE ndoc > 0) AND ql.ndoc <= 0.5 * nd.n)) AS selective
-  FROM ql, nd
-), q AS (
-  SELECT ARRAY(SELECT lexeme FROM qw ORDER BY lexeme) AS lx,
-         ARRAY(SELECT idf FROM qw ORDER BY lexeme) AS w,
-         greatest((SELECT sum(idf) FROM qw WHERE ndoc > 0), 1e-9) AS wsum
-), sem AS (
-  SELECT d.id, d.embedding <=> CAST(:qvec AS vector) AS dist FROM search_documents d
-  WHERE :use_vec AND d.status = 'embedded' AND d.model = :model{filt}
-  ORDER BY d.embedding <=> CAST(:qvec AS vector) LIMIT :n
-), lexhits AS (
-  SELECT d.id, sum(s.idf) AS s
-  FROM (SELECT to_tsquery('simple', quote_literal(lexeme)) AS tq, idf FROM qw WHERE selective) s
-  JOIN search_documents d ON d.tsv @@ s.tq
-  WHERE true{filt}
-  GROUP BY d.id
-), lex AS (
-  SELECT id FROM lexhits ORDER BY s DESC, id LIMIT :n
-), exact AS (
-  SELECT d.id FROM search_documents d WHERE d.ref = ANY(CAST(:tokens AS text[])){filt}
-), ids AS (SELECT id FROM sem UNION SELECT id FROM lex UNION SELECT id FROM exact)
-SELECT d.id, d.kind, d.ref, d.title, d.body, d.filters, d.time_start, d.time_end,
-       CASE WHEN :use_vec AND d.model = :model THEN 1 - (d.embedding <=> CAST(:qvec AS vector)) END
-         AS semantic_score,
-       sem.dist IS NOT NULL AS in_semantic,
-       CASE WHEN lex.id IS NOT NULL THEN
-         (SELECT coalesce(sum(w), 0) FROM unnest(q.lx, q.w) AS u(x, w) WHERE u.x = ANY(tsvector_to_array(d.tsv)))
-         / q.wsum ELSE 0 END AS lexical_score,
-       lex.id IS NOT NULL AS in_lexical, d.id IN (SELECT id FROM exact) AS exact_ref,
-       ARRAY(SELECT x FROM unnest(q.lx) x WHERE x = ANY(tsvector_to_array(d.tsv)) ORDER BY x) AS matched_terms
-FROM ids JOIN search_documents d USING (id) CROSS JOIN q
-LEFT JOIN sem USING (id) LEFT JOIN lex USING (id)
-"""
-
-
-def hybrid_candidates(query: str, query_vector: np.ndarray | None, model: str | None, *, filters: dict[str, Any],
-                      n_candidates: int, stop_lexemes: Sequence[str], tokens: Sequence[str],
-                      max_df: float = 0.25, ef_search: int = 100, settings: Settings | None = None) -> pd.DataFrame:
-    """Candidates of a hybrid search, one query on the read-only engine.
-
-    The union of the ``n_candidates`` nearest documents by cosine (HNSW, ``<=>``), the
-    ``n_candidates`` best by full text (OR of the query's lexemes, minus ``stop_lexemes`` and
-    lexemes more than ``max_df`` of the documents hold; ranked by idf-weighted coverage), and documents whose ``ref`` is one of ``tokens`` (a platform number typed
-    in the question). Columns: ``id, kind, ref, title, body, filters, time_start, time_end,
-    semantic_score`` (cosine similarity, NaN without a vector), ``in_semantic, lexical_score,
-    in_lexical, exact_ref, matched_terms``. Structured ``filters`` apply to every branch.
-    """
-
-    params: dict[str, Any] = {"q": query, "stop": list(stop_lexemes), "n": int(n_candidates),
-                              "tokens": list(tokens), "model": model or "",
-                              "use_vec": query_vector is not None, "max_df": float(max_df),
-                              "max_postings": int(MAX_LEXEME_POSTINGS)}
-    params["qvec"] = vector_literal(query_vector) if query_vector is not None else None
-    sql = _HYBRID.format(filt=_filter_sql(filters, params))
-    with get_engine(readonly=True, settings=settings).connect() as c:
-        with c.begin():
-            # pgvector ≥ 0.8: keep scanning the graph until enough rows pass the filters
-            c.exec_driver_sql(f"SET LOCAL hnsw.ef_search = {int(ef_search)}")
-            try:
-                with c.begin_nested():
-                    c.exec_driver_sql("SET LOCAL hnsw.iterative_scan = relaxed_order")
-            except Exception:          # pgvector < 0.8: plain HNSW, post-filtered
-                pass
-            return _frame(c, sql, params)
-
-
-def regions_in_text(normalised_text: str, min_alias_len: int = 3,
-                    settings: Settings | None = None) -> pd.DataFrame:
-    """Regions whose name or alias occurs as whole words in ``normalised_text`` (see
-    ``regions.normalise``): ``region_id, name, alias, start`` (character offset), longest first.
-    Aliases shorter than ``min_alias_len`` (the one-letter Argo basin codes) are ignored."""
-    sql = """
-        WITH names AS (
-          SELECT alias, region_id FROM region_aliases WHERE length(alias) >= :m
-          UNION SELECT lower(name), id FROM ocean_regions WHERE length(name) >= :m
-        )
-        SELECT n.region_id, r.name, n.alias, strpos(' ' || :t || ' ', ' ' || n.alias || ' ') - 1 AS start
-        FROM names n JOIN ocean_regions r ON r.id = n.region_id
-        WHERE strpos(' ' || :t || ' ', ' ' || n.alias || ' ') > 0
-        ORDER BY length(n.alias) DESC, r.area_km2"""
-    with get_engine(readonly=True, settings=settings).connect() as c:
-        return _frame(c, sql, {"t": normalised_text, "m": int(min_alias_len)})
 
 
 # ----------------------------------------------------------------------------- discovery reads

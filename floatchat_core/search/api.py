@@ -111,25 +111,12 @@ def regions_mentioned(query: str, settings: Settings | None = None) -> list[dict
     without names contained in a longer match ("north atlantic" wins over "atlantic") and
     without a one-word alias that only qualifies the next region ("southern Indian Ocean")."""
     from ..db.regions import normalise
-    from ..db.searchdb import regions_in_text
+    from ..db.searchquery import regions_named
 
     norm = normalise(query)
     if not norm:
         return []
-    found = regions_in_text(norm, settings=settings)
-    taken: list[tuple[int, int]] = []
-    out = []
-    for r in found.itertuples(index=False):
-        start, end = int(r.start), int(r.start) + len(r.alias)
-        if any(s <= start and end <= e for s, e in taken):
-            continue
-        # "southern" right before another region's name is a qualifier, not the Southern Ocean
-        if " " not in r.alias and any(s == end + 1 for s, _ in taken):
-            continue
-        taken.append((start, end))
-        if all(o["id"] != int(r.region_id) for o in out):
-            out.append({"id": int(r.region_id), "name": r.name, "alias": r.alias})
-    return out
+    return regions_named(norm, settings=settings)
 
 
 _TYPE_WORDS = {"bgc": "bgc", "biogeochemical": "bgc", "bio argo": "bgc", "biogeochemistry": "bgc",
@@ -161,6 +148,11 @@ def query_facets(query: str) -> dict[str, Any]:
             "recent": any(f" {w} " in text for w in _RECENT_WORDS), "wants": wants}
 
 
+def _ts(value) -> pd.Timestamp:
+    """A UTC timestamp (NaT when missing) of a driver's datetime."""
+    return pd.NaT if value is None else pd.Timestamp(value).tz_convert("UTC")
+
+
 def _limit(limit: int | None, settings: Settings) -> int:
     if limit is None:
         return settings.search_limit
@@ -170,7 +162,8 @@ def _limit(limit: int | None, settings: Settings) -> int:
 
 
 def search(query: str, kind: str | None = None, limit: int | None = None, filters: dict | None = None, *,
-           min_similarity: float | None = None, settings: Settings | None = None) -> list[dict[str, Any]]:
+           min_similarity: float | None = None, settings: Settings | None = None,
+           timings: dict[str, float] | None = None) -> list[dict[str, Any]]:
     """Find floats and datasets by meaning and by words.
 
     Semantic (cosine on the configured embedding model, pgvector HNSW) and lexical (PostgreSQL
@@ -190,6 +183,10 @@ def search(query: str, kind: str | None = None, limit: int | None = None, filter
         Structured filters, see :func:`normalise_filters`.
     min_similarity
         Cosine similarity threshold (default: setting, else the model's default).
+    timings
+        When given, filled with the time per stage in milliseconds: ``embed`` (the query vector),
+        ``sql`` (the candidates query, round trip included), ``fuse`` (fusion and the hits),
+        ``other`` (the rest: filters, regions and facets of the question) and ``total``.
 
     Returns
     -------
@@ -197,11 +194,13 @@ def search(query: str, kind: str | None = None, limit: int | None = None, filter
         ``kind, ref, title, score, semantic_score, lexical_score, why, summary`` (≤ 300 characters),
         plus ``time_start, time_end, parameters, float_types``. Best first.
     """
-    from ..db.searchdb import hybrid_candidates, index_state
+    from ..db.regions import normalise
+    from ..db.searchquery import HIT_COLUMNS, ranked_search
     from .embeddings import get_provider
-    from .fusion import fuse
+    from .fusion import fusion_params, why
     from .text import cut
 
+    t_start = time.perf_counter()
     settings = settings or get_settings()
     query = " ".join(str(query or "").split())
     if not query:
@@ -212,38 +211,48 @@ def search(query: str, kind: str | None = None, limit: int | None = None, filter
     flt = normalise_filters(filters, settings)
     if kind:
         flt["kind"] = kind
-    t0 = time.perf_counter()
     provider = get_provider(settings)
     qvec, model = None, None
-    state = index_state(settings)
-    if state["model"] != provider.model:
-        log.warning("search.model_mismatch index=%s configured=%s: keyword search only (run `floatchat reindex`)",
-                    state["model"], provider.model)
-    else:
-        try:
-            qvec, model = provider.embed_query(query), provider.model
-        except EmbeddingError as exc:
-            log.warning("search.query_embedding_failed model=%s error=%s: keyword search only", provider.model, exc)
+    t1 = time.perf_counter()
+    try:
+        qvec, model = provider.embed_query(query), provider.model
+    except EmbeddingError as exc:
+        log.warning("search.query_embedding_failed model=%s error=%s: keyword search only", provider.model, exc)
+    t_embed = time.perf_counter() - t1
     threshold = min_similarity if min_similarity is not None else (
         settings.search_min_similarity if settings.search_min_similarity is not None
         else provider.default_min_similarity)
-    regions = regions_mentioned(query, settings)
-    tokens = _TOKEN_RE.findall(query)
-    cands = hybrid_candidates(query, qvec, model, filters=flt, n_candidates=max(N_CANDIDATES, n),
-                              stop_lexemes=STOP_LEXEMES, tokens=tokens, settings=settings)
-    ranked = fuse(cands, region_ids=[r["id"] for r in regions], min_similarity=threshold,
-                  use_vector=qvec is not None, facets=query_facets(query), limit=n)
+    fusion = fusion_params(facets=query_facets(query), min_similarity=threshold)
+    t1 = time.perf_counter()
+    # the index state, the regions named, both halves and the fusion: one statement
+    res = ranked_search(query, qvec, model, region_text=normalise(query), filters=flt,
+                        n_candidates=max(N_CANDIDATES, n), limit=n, stop_lexemes=STOP_LEXEMES,
+                        tokens=_TOKEN_RE.findall(query), fusion=fusion, settings=settings)
+    t_sql = time.perf_counter() - t1
+    t1 = time.perf_counter()
+    if qvec is not None and res["index_model"] != model:
+        log.warning("search.model_mismatch index=%s configured=%s: keyword search only (run `floatchat reindex`)",
+                    res["index_model"], model)
+    used = res["used_vector"]
     hits = []
-    for r in ranked.itertuples(index=False):
+    for row in res["hits"]:
+        r = dict(zip(HIT_COLUMNS, row))
+        sem = None if r["semantic_score"] is None else float(r["semantic_score"])
         hits.append({
-            "kind": r.kind, "ref": r.ref, "title": r.title, "score": round(float(r.score), 4),
-            "semantic_score": None if pd.isna(r.semantic_score) else round(float(r.semantic_score), 4),
-            "lexical_score": round(float(r.lexical_score), 4), "why": r.why, "summary": cut(r.body, 300),
-            "time_start": r.time_start, "time_end": r.time_end,
-            "parameters": list(r.filters.get("parameters", [])), "float_types": list(r.filters.get("float_types", [])),
+            "kind": r["kind"], "ref": r["ref"], "title": r["title"], "score": round(float(r["score"]), 4),
+            "semantic_score": None if sem is None else round(sem, 4),
+            "lexical_score": round(float(r["lexical_score"]), 4),
+            "why": why(r["kind"], r["ref"], r["exact_ref"], sem, r["rank_semantic"], r["matched_terms"],
+                       r["region_hit"], r["facets_hit"], float(r["recency"]), used),
+            "summary": cut(r["body"], 300), "time_start": _ts(r["time_start"]), "time_end": _ts(r["time_end"]),
+            "parameters": list(r["parameters"] or []), "float_types": list(r["float_types"] or []),
         })
-    log.info("search.query kind=%s hits=%d candidates=%d ms=%.1f", kind, len(hits), len(cands),
-             (time.perf_counter() - t0) * 1e3)
+    t_end = time.perf_counter()
+    total = (t_end - t_start) * 1e3
+    if timings is not None:
+        timings.update(embed=t_embed * 1e3, sql=t_sql * 1e3, fuse=(t_end - t1) * 1e3, total=total,
+                       other=total - (t_embed + t_sql + t_end - t1) * 1e3)
+    log.info("search.query kind=%s hits=%d candidates=%d ms=%.1f", kind, len(hits), res["n_candidates"], total)
     return hits
 
 
