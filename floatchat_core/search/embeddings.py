@@ -36,6 +36,11 @@ OPENAI_DIMS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "
 
 _LOCAL_LOCK = threading.Lock()
 _LOCAL_MODEL = None
+#: The query encoder (a frozen TorchScript trace of the model for one text), False when unavailable.
+_QUERY_ENCODER = None
+#: Texts a traced query encoder must embed like ``SentenceTransformer.encode`` before it is used.
+_PROBES = ("Oxygen floats in the Arabian Sea?", "float 9500123", "a",
+           "Which BGC floats measured nitrate, pH and chlorophyll in the southern Indian Ocean during 2019? " * 12)
 #: torch CPU threads for batches (torch's default at model load: the cores, or OMP_NUM_THREADS).
 _BATCH_THREADS = 1
 
@@ -176,17 +181,100 @@ class LocalProvider(EmbeddingProvider):
             return model.encode(list(texts), batch_size=self.batch_size, convert_to_numpy=True,
                                 normalize_embeddings=True, show_progress_bar=False)
 
+    @classmethod
+    def query_encoder(cls):
+        """The process-wide query encoder: ``f(text) -> unit vector``, or None when unavailable.
+
+        The model (word-piece tokens → BERT → mean pooling → unit length) traced for one text
+        with TorchScript, frozen and optimised for inference: the same weights and the same
+        arithmetic without the per-operation Python dispatch of eager mode and of
+        ``SentenceTransformer.encode`` (measured on the 2-core machine: ~35 % less time per
+        query). One text has no padding, so no attention mask is needed. Built once (≈ 0.6 s)
+        and used only if it embeds :data:`_PROBES` like ``encode`` (max difference < 1e-5),
+        else eager ``encode`` is used."""
+        global _QUERY_ENCODER
+        if _QUERY_ENCODER is None:
+            model = cls.load()
+            with _LOCAL_LOCK:
+                if _QUERY_ENCODER is None:
+                    _QUERY_ENCODER = _trace_query_encoder(model) or False
+        return _QUERY_ENCODER or None
+
     def embed_query(self, text: str) -> np.ndarray:
-        """One query's unit vector (1-D), computed on one CPU thread.
+        """One query's unit vector (1-D), computed on one CPU thread by :meth:`query_encoder`.
 
         A query is a few word pieces: splitting its small matrix products over threads costs
         more in synchronisation than it saves, and on a busy machine a thread that waits for a
         descheduled sibling turns 15 ms into hundreds (measured: p50 246 ms with two threads vs
         35 ms with one, load average 7 on two cores)."""
-        vec = _normalise_rows(self._embed_batch([str(text)], threads=1))
+        import torch
+
+        encoder = self.query_encoder()
+        if encoder is not None:
+            if torch.get_num_threads() != 1:
+                torch.set_num_threads(1)
+            vec = _normalise_rows(encoder(str(text))[None, :])
+        else:
+            vec = _normalise_rows(self._embed_batch([str(text)], threads=1))
         if vec.shape != (1, self.dim):
             raise EmbeddingError(f"{self.model}: expected 1 vector of dimension {self.dim}, got shape {vec.shape}")
         return vec[0]
+
+
+def _trace_query_encoder(model):
+    """A frozen TorchScript encoder of one text for a [Transformer, mean Pooling, Normalize]
+    SentenceTransformer, checked against ``model.encode``; None when it cannot be built or
+    differs."""
+    import warnings
+
+    import torch
+
+    try:
+        kinds = [type(m).__name__ for m in model]
+        if kinds != ["Transformer", "Pooling", "Normalize"] or getattr(model[1], "pooling_mode", "mean") != "mean" \
+                or getattr(model[0], "do_lower_case", False):
+            log.info("search.query_encoder_eager modules=%s: not a plain mean-pooled transformer", kinds)
+            return None
+        bert, tokenizer, max_len = model[0].auto_model, model.tokenizer, int(model.max_seq_length)
+
+        class _One(torch.nn.Module):
+            def __init__(self, inner):
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, input_ids):
+                v = self.inner(input_ids=input_ids).last_hidden_state[0].mean(0)
+                return v / v.norm()
+
+        def ids(text: str):
+            return tokenizer(text.strip(), truncation=True, max_length=max_len, return_tensors="pt")["input_ids"]
+
+        t0 = time.perf_counter()
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore")
+            traced = torch.jit.trace(_One(bert).eval(), (ids(_PROBES[0]),), check_trace=False)
+            traced = torch.jit.optimize_for_inference(torch.jit.freeze(traced))
+
+        def encode(text: str) -> np.ndarray:
+            with torch.inference_mode():
+                return traced(ids(text)).numpy()
+
+        t1 = time.perf_counter()
+        want = model.encode(list(_PROBES), batch_size=len(_PROBES), convert_to_numpy=True,
+                            normalize_embeddings=True, show_progress_bar=False)
+        t2 = time.perf_counter()
+        got = np.stack([encode(t) for t in _PROBES])
+        log.debug("search.query_encoder_check trace=%.2fs encode=%.2fs traced=%.2fs", t1 - t0, t2 - t1,
+                  time.perf_counter() - t2)
+        diff = float(np.abs(want - got).max())
+        if not diff < 1e-5:
+            log.warning("search.query_encoder_eager: the traced encoder differs from encode by %.2g", diff)
+            return None
+        log.info("search.query_encoder_traced seconds=%.2f max_diff=%.1g", time.perf_counter() - t0, diff)
+        return encode
+    except Exception as exc:                    # TorchScript missing or changed: eager encode still works
+        log.warning("search.query_encoder_eager: tracing failed (%s: %s)", type(exc).__name__, exc)
+        return None
 
 
 class OpenAIProvider(EmbeddingProvider):
