@@ -123,7 +123,8 @@ def regions_named(normalised_text: str, settings: Settings | None = None) -> lis
 # documents, each weighted by its inverse document frequency; a document's lexical score is the
 # idf-weighted share of the query's lexemes it holds (0..1). Candidates are gathered lexeme by
 # lexeme from the GIN index and summed (set based), ranked by the selective lexemes' weights;
-# the exact score (every query lexeme the document holds) is computed for the candidates only.
+# the exact score (every query lexeme the document holds: ``tsv @@ 'lexeme'::tsquery``, a binary
+# search, not an array of the document's lexemes) is computed for the candidates only.
 # Semantic half: the query vector is a constant, so the HNSW index answers the ORDER BY.
 # Fusion: see floatchat_core.search.fusion (equal lexical scores rank by similarity, then id).
 _SEARCH = """
@@ -146,6 +147,7 @@ st AS (
   FROM ql, nd
 ), q AS (
   SELECT ARRAY(SELECT lexeme FROM qw ORDER BY lexeme) AS lx,
+         ARRAY(SELECT CAST(quote_literal(lexeme) AS tsquery) FROM qw ORDER BY lexeme) AS tq,
          ARRAY(SELECT idf FROM qw ORDER BY lexeme) AS w,
          greatest((SELECT sum(idf) FROM qw WHERE ndoc > 0), 1e-9) AS wsum
 ), sem AS (
@@ -168,8 +170,8 @@ c AS (
          CASE WHEN uv.on AND d.model = %(model)s THEN 1 - (d.embedding <=> CAST(%(qvec)s AS vector)) END AS sem,
          lex.id IS NOT NULL AS in_lex, d.id IN (SELECT id FROM exact) AS exact_ref,
          CASE WHEN lex.id IS NOT NULL THEN
-           (SELECT coalesce(sum(u.w), 0) FROM unnest(q.lx, q.w) AS u(x, w) WHERE u.x = ANY(tsvector_to_array(d.tsv)))
-           / q.wsum ELSE 0 END AS lex
+           (SELECT coalesce(sum(u.w), 0) FROM unnest(q.tq, q.w) AS u(tq, w) WHERE d.tsv @@ u.tq) / q.wsum
+         ELSE 0 END AS lex
   FROM ids JOIN search_documents d USING (id) CROSS JOIN uv CROSS JOIN q LEFT JOIN lex USING (id)
 ), rk AS (
   SELECT c.*,
@@ -208,7 +210,7 @@ c AS (
 SELECT m.index_model, m.used_vector, m.region_ids, m.n_candidates,
        t.id, t.kind, d.ref, d.title, d.body, d.time_start, d.time_end, t.score, t.sem, t.lex, t.rank_sem,
        t.rank_lex, t.rrf, t.exact_ref, t.region_hit, t.facets_hit, t.recency,
-       ARRAY(SELECT x FROM unnest(q.lx) x WHERE x = ANY(tsvector_to_array(d.tsv)) ORDER BY x) AS matched_terms,
+       ARRAY(SELECT u.x FROM unnest(q.lx, q.tq) u(x, tq) WHERE d.tsv @@ u.tq ORDER BY u.x) AS matched_terms,
        d.filters -> 'parameters' AS parameters, d.filters -> 'float_types' AS float_types
 FROM meta m CROSS JOIN q LEFT JOIN (top t JOIN search_documents d USING (id)) ON true
 ORDER BY t.score DESC, t.sem DESC NULLS LAST, t.id
