@@ -11,8 +11,15 @@
    navigation to the map's canvas and the summary line being on screen.
 3. **Sessions**: N websocket clients speaking Bokeh's protocol to ``panel serve`` on 127.0.0.1
    (each pulls its own document, as a browser does), each asking questions while
-   ``floatchat ingest`` runs on the shared GDAC corpus. Time per answer = from sending the
-   question to the server having built the answer (ChatPane's "Answered in" line); errors counted.
+   ``floatchat ingest`` runs on the shared GDAC corpus (then ``floatchat reingest`` again and
+   again until the last session is done, so the whole measurement overlaps a bulk ingestion).
+   Every session first opens its page and websocket; once all are connected they ask (an answer's
+   time never includes another visitor's page build, which first paint measures). Time per
+   answer = from sending the question to receiving the document patch that carries the whole
+   answer (its text, table, plot and provenance card arrive together in one message's models,
+   checked per answer); the "Answered in" status line is set before the answer is appended, so
+   it is not the end point. Errors counted. ``--think S`` waits S seconds between an answer and
+   the session's next question (default 0: back-to-back, the harshest load).
 
 Uses its own throw-away managed PostgreSQL (a temporary FLOATCHAT_HOME).
 """
@@ -174,8 +181,17 @@ def _find(obj, pred, out):
     return out
 
 
-def session_client(base: str, questions: list[str], results: list, timeout: float = 120) -> None:
-    """One browser-less session: pull the dashboard document, ask each question, time the answer."""
+def _answer_parts(patch: dict) -> dict:
+    """Which parts of an answer a PATCH-DOC's new models carry (Bokeh model names)."""
+    text = json.dumps(patch)
+    return {"provenance": "How this was answered" in text, "table": "DataTabulator" in text,
+            "plot": '"name":"Figure"' in text.replace(" ", ""), "failed": "question failed" in text}
+
+
+def session_client(base: str, questions: list[str], results: list, timeout: float = 120,
+                   barrier: threading.Barrier | None = None, think: float = 0.0) -> None:
+    """One browser-less session: pull the dashboard document, wait until every session is connected,
+    ask each question, time each answer until its whole body (text, table, plot, card) arrived."""
     from bokeh.protocol import Protocol
     from bokeh.protocol.receiver import Receiver
     from websockets.sync.client import connect
@@ -187,21 +203,33 @@ def session_client(base: str, questions: list[str], results: list, timeout: floa
         rec = Receiver(proto)
         with connect(base.replace("http://", "ws://") + "/dashboard/ws", subprotocols=["bokeh", token],
                      origin=base, max_size=2**28, open_timeout=timeout, ping_interval=None) as ws:
-            def read():
+            def read(deadline):
                 while True:
-                    m = _step(rec.consume(ws.recv(timeout=timeout)))
+                    m = _step(rec.consume(ws.recv(timeout=max(deadline - time.perf_counter(), 0.01))))
                     if m is not None:
                         return m
-            assert read().msgtype == "ACK"
+            assert read(time.perf_counter() + timeout).msgtype == "ACK"
             req = proto.create("PULL-DOC-REQ")
             for frame in (req.header_json, req.metadata_json, req.content_json):
                 ws.send(frame)
-            while (m := read()).msgtype != "PULL-DOC-REPLY":
+            while (m := read(time.perf_counter() + timeout)).msgtype != "PULL-DOC-REPLY":
                 pass
             inputs = _find(m.content["doc"], lambda d: d.get("type") == "object"
                            and "ChatAreaInput" in str(d.get("name")), [])
             mid = inputs[0]["id"]
-            for q in questions:
+            # what BokehJS sends once the page is rendered: until then Panel holds back every change that
+            # adds models (a new chat message is one) for the first full render, so a client that never
+            # says "ready" receives status lines and step texts but never an answer's body
+            ready = {"type": "event", "name": "document_ready", "values": {"type": "map", "entries": []}}
+            for frame in (json.dumps({"msgid": uuid.uuid4().hex, "msgtype": "PATCH-DOC"}), "{}",
+                          json.dumps({"events": [{"kind": "MessageSent", "msg_type": "bokeh_event",
+                                                  "msg_data": ready}]})):
+                ws.send(frame)
+            if barrier is not None:
+                barrier.wait(timeout=600)
+            for k, q in enumerate(questions):
+                if k and think:
+                    time.sleep(think)
                 event = {"type": "event", "name": "chat_message_event",
                          "values": {"type": "map", "entries": [["model", {"id": mid}], ["value", q]]}}
                 content = {"events": [{"kind": "MessageSent", "msg_type": "bokeh_event", "msg_data": event}]}
@@ -209,43 +237,95 @@ def session_client(base: str, questions: list[str], results: list, timeout: floa
                 for frame in (json.dumps({"msgid": uuid.uuid4().hex, "msgtype": "PATCH-DOC"}), "{}",
                               json.dumps(content)):
                     ws.send(frame)
-                status = "timeout"
-                while time.perf_counter() - t0 < timeout:
-                    m = read()
-                    if m.msgtype == "ERROR":
-                        status = f"protocol error: {m.content}"
-                        break
-                    if m.msgtype == "PATCH-DOC":
-                        text = json.dumps(m.content)
-                        if "Answered in" in text:    # ChatPane's status line, set once the answer is built
-                            status = "ok"
+                status, seen = "timeout", {"table": False, "plot": False}
+                try:
+                    while time.perf_counter() - t0 < timeout:
+                        m = read(t0 + timeout)
+                        if m.msgtype == "ERROR":
+                            status = f"protocol error: {m.content}"
                             break
-                        if "question failed" in text:
-                            status = "error"
-                            break
-                results.append((q, time.perf_counter() - t0, status))
+                        if m.msgtype == "PATCH-DOC":
+                            parts = _answer_parts(m.content)
+                            seen = {k: seen[k] or parts[k] for k in seen}
+                            if parts["failed"]:
+                                status = "error"
+                                break
+                            if parts["provenance"]:   # the answer's last part: the whole body has arrived
+                                status = "ok"
+                                break
+                except TimeoutError:
+                    pass
+                results.append((q, time.perf_counter() - t0, status, seen))
     except Exception as exc:   # a client that cannot connect is an error of the run
-        results.append(("<connect>", float("nan"), f"error: {type(exc).__name__}: {exc}"))
+        if barrier is not None:
+            barrier.abort()
+        results.append(("<connect>", float("nan"), f"error: {type(exc).__name__}: {exc}", {}))
 
 
-def bench_sessions(base: str, n_sessions: int, per_session: int) -> dict:
+def bench_sessions(base: str, n_sessions: int, per_session: int, think: float = 0.0) -> dict:
     results: list = []
+    barrier = threading.Barrier(n_sessions + 1)
     threads = [threading.Thread(target=session_client,
-                                args=(base, [QUESTIONS[(i + k) % len(QUESTIONS)] for k in range(per_session)], results))
+                                args=(base, [QUESTIONS[(i + k) % len(QUESTIONS)] for k in range(per_session)],
+                                      results), kwargs={"barrier": barrier, "think": think})
                for i in range(n_sessions)]
     t = time.perf_counter()
     for th in threads:
         th.start()
-        time.sleep(0.2)
+    barrier.wait(timeout=600)          # every session has its page and websocket
+    connect_s = time.perf_counter() - t
+    t = time.perf_counter()
     for th in threads:
         th.join(timeout=900)
     ok = sorted(r[1] for r in results if r[2] == "ok")
     errors = [r for r in results if r[2] != "ok"]
     p95 = ok[min(len(ok) - 1, int(round(0.95 * (len(ok) - 1))))] if ok else float("nan")
     return {"sessions": n_sessions, "questions": len(results), "answered": len(ok), "errors": len(errors),
-            "error_samples": [f"{q}: {s}" for q, _, s in errors[:5]],
+            "error_samples": [f"{q}: {s}" for q, _, s, _ in errors[:5]],
+            "with_table": sum(1 for r in results if r[2] == "ok" and r[3].get("table")),
+            "with_plot": sum(1 for r in results if r[2] == "ok" and r[3].get("plot")),
             "answer_median_s": round(statistics.median(ok), 2) if ok else None, "answer_p95_s": round(p95, 2),
-            "wall_s": round(time.perf_counter() - t, 1)}
+            "answer_max_s": round(ok[-1], 2) if ok else None, "think_s": think,
+            "connect_all_s": round(connect_s, 1), "wall_s": round(time.perf_counter() - t, 1),
+            "window": (time.time() - (time.perf_counter() - t), time.time())}
+
+
+class BulkIngestion:
+    """``floatchat ingest`` of the GDAC corpus, then ``floatchat reingest`` again and again until
+    stopped: a bulk ingestion that lasts as long as the measurement. Records each run's interval."""
+
+    def __init__(self, gdac: Path, log_path: Path):
+        self.gdac, self.log = gdac, open(log_path, "w")
+        self.runs: list[tuple[float, float, int]] = []
+        self._stop = threading.Event()
+        self._proc: subprocess.Popen | None = None
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def start(self) -> BulkIngestion:
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        cmds = [["ingest", str(self.gdac), "--dataset", "gdac-bulk"]]
+        while not self._stop.is_set():
+            cmd = cmds[0] if not self.runs else ["reingest"]
+            t0 = time.time()
+            self._proc = subprocess.Popen([sys.executable, "-m", "floatchat_core.cli", *cmd], env=dict(os.environ),
+                                          stdout=self.log, stderr=subprocess.STDOUT)
+            rc = self._proc.wait()
+            self.runs.append((t0, time.time(), rc))
+
+    def stop(self) -> dict:
+        self._stop.set()
+        self._thread.join(timeout=900)
+        return {"runs": len(self.runs), "failed_runs": sum(1 for r in self.runs if r[2] != 0),
+                "run_s": [round(b - a, 1) for a, b, _ in self.runs]}
+
+    def overlap(self, window: tuple[float, float]) -> float:
+        """Fraction of ``window`` (epoch seconds) during which an ingestion process was running."""
+        a, b = window
+        busy = sum(max(0.0, min(b, e) - max(a, s)) for s, e, _ in self.runs)
+        return round(busy / max(b - a, 1e-9), 3)
 
 
 def main(argv=None) -> int:
@@ -255,6 +335,8 @@ def main(argv=None) -> int:
     ap.add_argument("--sessions", type=int, default=None)
     ap.add_argument("--questions", type=int, default=None, help="questions per session")
     ap.add_argument("--no-ingest", action="store_true", help="no bulk ingestion during the sessions")
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="seconds a session waits between an answer and its next question (default 0)")
     ap.add_argument("--json", default=None, help="write the results here")
     args = ap.parse_args(argv)
     n = args.positions or (200_000 if args.smoke else 1_000_000)
@@ -273,7 +355,7 @@ def main(argv=None) -> int:
     from floatchat_core import db
     from floatchat_core.db import cluster
 
-    proc = ingest_proc = None
+    proc = ingestion = None
     try:
         db.up()
         from floatchat_core.cli import _seed_regions, sample_dir
@@ -289,18 +371,21 @@ def main(argv=None) -> int:
         print(json.dumps(results["first_paint"]), flush=True)
         gdac = SHARED / "data" / "argo" / "gdac" / "dac"
         if not args.smoke and not args.no_ingest and gdac.is_dir():
-            ingest_proc = subprocess.Popen([sys.executable, "-m", "floatchat_core.cli", "ingest", str(gdac),
-                                            "--dataset", "gdac-bulk"], env=dict(os.environ),
-                                           stdout=open(home / "ingest.log", "w"), stderr=subprocess.STDOUT)
+            ingestion = BulkIngestion(gdac, home / "ingest.log").start()
             time.sleep(3)
-        print(f"sessions: {sessions} × {per} questions{' during a bulk ingestion' if ingest_proc else ''} …",
+        print(f"sessions: {sessions} × {per} questions{' during a bulk ingestion' if ingestion else ''} …",
               flush=True)
-        results["sessions"] = bench_sessions(base, sessions, per)
-        results["sessions"]["during_ingestion"] = bool(ingest_proc and ingest_proc.poll() is None)
+        load0 = os.getloadavg()
+        results["sessions"] = bench_sessions(base, sessions, per, think=args.think)
+        results["sessions"]["load_avg_before_after"] = [round(v, 2) for v in (*load0, *os.getloadavg())]
+        window = results["sessions"].pop("window")
+        if ingestion is not None:
+            results["sessions"]["ingestion"] = dict(ingestion.stop(), overlap_of_sessions=ingestion.overlap(window))
+        results["sessions"]["during_ingestion"] = bool(ingestion and ingestion.overlap(window) >= 0.99)
         print(json.dumps(results["sessions"]), flush=True)
     finally:
-        if ingest_proc is not None:
-            ingest_proc.wait(timeout=900)
+        if ingestion is not None:
+            ingestion.stop()
         if proc is not None:
             stop_server(proc)
         db.dispose_engines()
