@@ -17,8 +17,11 @@ style). The query vector travels as a pgvector text literal and is never logged.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,6 +40,9 @@ MAX_LEXEME_POSTINGS = 2000
 
 #: Aliases shorter than this (the one-letter Argo basin codes) are not looked for in text.
 MIN_ALIAS_LEN = 3
+
+#: Prepared search statements a pooled connection keeps (all are dropped past this many).
+MAX_PREPARED = 32
 
 #: pgvector < 0.8 has no ``hnsw.iterative_scan``; learnt on the first search of the process.
 _ITERATIVE_SCAN = {"supported": True}
@@ -153,7 +159,7 @@ st AS (
 ), sem AS (
   SELECT d.id FROM search_documents d
   WHERE %(use_vec)s AND d.status = 'embedded' AND d.model = %(model)s{filt}
-  ORDER BY d.embedding <=> CAST(%(qvec)s AS vector) LIMIT %(n)s
+  ORDER BY d.embedding <=> CAST(%(qvec)s AS vector) LIMIT {n:d}
 ), lexhits AS (
   SELECT d.id, sum(s.idf) AS s
   FROM (SELECT to_tsquery('simple', quote_literal(lexeme)) AS tq, idf FROM qw WHERE selective) s
@@ -161,7 +167,7 @@ st AS (
   WHERE true{filt}
   GROUP BY d.id
 ), lex AS (
-  SELECT id FROM lexhits ORDER BY s DESC, id LIMIT %(n)s
+  SELECT id FROM lexhits ORDER BY s DESC, id LIMIT {n:d}
 ), exact AS (
   SELECT d.id FROM search_documents d WHERE d.ref = ANY(CAST(%(tokens)s AS text[])){filt}
 ), ids AS (SELECT id FROM sem UNION SELECT id FROM lex UNION SELECT id FROM exact),
@@ -202,7 +208,7 @@ c AS (
          CASE WHEN uv.on THEN coalesce(sem >= %(min_sim)s, false) OR exact_ref ELSE in_lex OR exact_ref END AS keep
   FROM sc CROSS JOIN uv
 ), top AS (
-  SELECT * FROM scored WHERE keep ORDER BY score DESC, sem DESC NULLS LAST, id LIMIT %(limit)s
+  SELECT * FROM scored WHERE keep ORDER BY score DESC, sem DESC NULLS LAST, id LIMIT {limit:d}
 ), meta AS (
   SELECT st.index_model, uv.on AS used_vector, g.ids AS region_ids, (SELECT count(*) FROM c) AS n_candidates
   FROM st, uv, regions g
@@ -222,22 +228,69 @@ HIT_COLUMNS = ("id", "kind", "ref", "title", "body", "time_start", "time_end", "
                "recency", "matched_terms", "parameters", "float_types")
 
 
-def _run(sql: str, params: dict[str, Any], settings: Settings | None, setup: str = "") -> list[tuple]:
+def _run(sql: str, params: dict[str, Any], settings: Settings | None, setup: str = "",
+         prepared: bool = False) -> list[tuple]:
     """Run one statement (after ``setup`` statements sent in the same message) on a pooled
-    read-only connection in autocommit: one round trip besides the pool's ping."""
+    read-only connection in autocommit: one round trip besides the pool's ping.
+
+    ``prepared``: run it as a prepared statement of the connection (prepared in the same message
+    the first time the connection sees it), with a generic plan: planning the search statement
+    took ~2 ms of a ~9 ms search, on every call."""
     raw = get_engine(readonly=True, settings=settings).raw_connection()
     try:
         dbapi = raw.driver_connection
         dbapi.autocommit = True          # no BEGIN / ROLLBACK round trips; restored below
+        known = raw.info.setdefault("floatchat_prepared", set())
         try:
             with dbapi.cursor() as cur:
+                if prepared:
+                    name, prepare, execute = _prepared(sql)
+                    if name in known:
+                        sql = execute
+                    else:
+                        # one statement per filter combination and limit: keep a connection's few
+                        sql = f"{prepare}; {execute}"
+                        if len(known) >= MAX_PREPARED:
+                            sql, _ = f"DEALLOCATE ALL; {sql}", known.clear()
+                    setup += "SET LOCAL plan_cache_mode = force_generic_plan; "
                 # several statements in one message run in one implicit transaction: SET LOCAL holds
                 cur.execute(setup + sql, params)
-                return cur.fetchall()
+                rows = cur.fetchall()
+                if prepared:
+                    known.add(name)
+                return rows
+        except Exception:
+            # whether a PREPARE of a failed message survived is unknown: use a fresh connection next
+            raw.invalidate()
+            raise
         finally:
-            dbapi.autocommit = False
+            if not dbapi.closed:
+                dbapi.autocommit = False
     finally:
         raw.close()
+
+
+#: PostgreSQL types of the search statement's parameters (a prepared statement's are declared).
+_PARAM_TYPES = {"q": "text", "stop": "text[]", "tokens": "text[]", "model": "text",
+                "use_vec": "boolean", "max_df": "float8", "max_postings": "int", "rtext": "text",
+                "min_alias": "int", "qvec": "vector", "k": "float8", "region_boost": "float8",
+                "facet_boost": "float8", "recency_weight": "float8", "tau": "float8", "exact_bonus": "float8",
+                "other_kind": "float8", "min_sim": "float8", "wants": "text", "qf_params": "text[]",
+                "qf_types": "text[]", "qf_dacs": "text[]", "f_kind": "text", "f_params": "text", "f_ft": "text",
+                "f_dac": "text", "f_region": "text", "f_ds": "text", "f_dm": "text", "f_t0": "timestamptz",
+                "f_t1": "timestamptz"}
+_PARAM_RE = re.compile(r"%\((\w+)\)s")
+
+
+@functools.lru_cache(maxsize=64)
+def _prepared(sql: str) -> tuple[str, str, str]:
+    """``(name, PREPARE …, EXECUTE …)`` of a pyformat statement (``%(key)s`` → ``$n``); the name is
+    a digest of the text, so each filter combination is its own statement."""
+    keys = list(dict.fromkeys(_PARAM_RE.findall(sql)))
+    body = _PARAM_RE.sub(lambda m: f"${keys.index(m.group(1)) + 1}", sql)
+    name = "floatchat_search_" + hashlib.sha1(body.encode()).hexdigest()[:16]
+    prepare = f"PREPARE {name} ({', '.join(_PARAM_TYPES[k] for k in keys)}) AS {body}"
+    return name, prepare, f"EXECUTE {name} ({', '.join(f'%({k})s' for k in keys)})"
 
 
 def ranked_search(query: str, query_vector: np.ndarray | None, model: str | None, *, region_text: str,
@@ -278,10 +331,10 @@ def ranked_search(query: str, query_vector: np.ndarray | None, model: str | None
         ran), ``region_ids`` (regions the question names), ``n_candidates`` and ``hits``: a list
         of tuples in :data:`HIT_COLUMNS` order, best first.
     """
-    params: dict[str, Any] = {"q": query, "stop": list(stop_lexemes), "n": int(n_candidates),
+    params: dict[str, Any] = {"q": query, "stop": list(stop_lexemes),
                               "tokens": [str(t) for t in tokens], "model": model or "",
                               "use_vec": query_vector is not None, "max_df": float(max_df),
-                              "max_postings": int(MAX_LEXEME_POSTINGS), "limit": int(limit),
+                              "max_postings": int(MAX_LEXEME_POSTINGS),
                               "rtext": region_text, "min_alias": MIN_ALIAS_LEN,
                               "qvec": vector_literal(query_vector) if query_vector is not None else None}
     for key in ("k", "region_boost", "facet_boost", "recency_weight", "tau", "exact_bonus", "other_kind",
@@ -290,19 +343,22 @@ def ranked_search(query: str, query_vector: np.ndarray | None, model: str | None
     params["wants"] = fusion.get("wants")
     for key in ("params", "types", "dacs"):              # the question's facets (not filters)
         params[f"qf_{key}"] = [str(x) for x in fusion.get(f"f_{key}") or ()]
-    sql = _SEARCH.format(regions=_REGIONS_CTE, filt=filter_sql(filters, params))
+    # the limits are literals: a generic plan guesses a parameter LIMIT at 10 % of the rows and
+    # then joins the candidates to every document by a sequential scan
+    sql = _SEARCH.format(regions=_REGIONS_CTE, filt=filter_sql(filters, params), n=int(n_candidates),
+                         limit=int(limit))
     setup = f"SET LOCAL hnsw.ef_search = {int(ef_search)}; "
     if _ITERATIVE_SCAN["supported"]:
         # pgvector >= 0.8: keep scanning the graph until enough rows pass the filters
         setup += "SET LOCAL hnsw.iterative_scan = relaxed_order; "
     try:
-        rows = _run(sql, params, settings, setup)
+        rows = _run(sql, params, settings, setup, prepared=True)
     except Exception as exc:
         if not (_ITERATIVE_SCAN["supported"] and "iterative_scan" in str(exc)):
             raise
         log.info("search.no_iterative_scan: pgvector < 0.8, filtered HNSW scans are post-filtered")
         _ITERATIVE_SCAN["supported"] = False
-        rows = _run(sql, params, settings, f"SET LOCAL hnsw.ef_search = {int(ef_search)}; ")
+        rows = _run(sql, params, settings, f"SET LOCAL hnsw.ef_search = {int(ef_search)}; ", prepared=True)
     first = rows[0]
     return {"index_model": first[0], "used_vector": bool(first[1]), "region_ids": [int(i) for i in first[2]],
             "n_candidates": int(first[3]), "hits": [r[4:] for r in rows if r[4] is not None]}

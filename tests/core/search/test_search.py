@@ -103,6 +103,38 @@ def test_structured_filters(search_corpus):
     assert {h["ref"] for h in both} == {"7900016"}
 
 
+def test_regions_named_in_a_question(search_corpus):
+    from floatchat_core.search import regions_mentioned
+
+    names = [r["name"] for r in regions_mentioned("which floats measured oxygen in the southern Indian Ocean?")]
+    assert names == ["Indian Ocean"]                       # "southern" qualifies, it is not the Southern Ocean
+    got = regions_mentioned("BODC float in the North Atlantic")
+    assert [r["name"] for r in got] == ["North Atlantic Ocean"]  # the longer name wins over "atlantic"
+    assert got[0]["id"] > 0 and got[0]["alias"] == "north atlantic"
+    assert {r["name"] for r in regions_mentioned("the Arabian Sea and the Bay of Bengal")} == \
+        {"Arabian Sea", "Bay of Bengal"}
+    assert regions_mentioned("chocolate cake recipe") == [] and regions_mentioned("  ?! ") == []
+
+
+def test_repeated_searches_and_stage_timings(search_corpus):
+    """The search statement is prepared per pooled connection and filter combination: the same
+    question asked again (alone, filtered, with another limit) gives the same hits."""
+    from floatchat_core.search import search
+
+    first = search("BGC float with dissolved oxygen in the Arabian Sea", limit=5)
+    for _ in range(8):                                   # more than the pool's connections
+        assert search("BGC float with dissolved oxygen in the Arabian Sea", limit=5) == first
+        assert [h["ref"] for h in search("float", kind="float", filters={"float_type": "deep"}, limit=50,
+                                         min_similarity=0.0)] != []
+    assert [h["ref"] for h in search("BGC float with dissolved oxygen in the Arabian Sea", limit=3)] == \
+        [h["ref"] for h in first[:3]]
+    st: dict = {}
+    search("Labrador Sea core float from Canada", timings=st)
+    assert set(st) == {"embed", "sql", "fuse", "other", "total"}
+    assert all(v >= 0 for v in st.values()) and st["embed"] > 0 and st["sql"] > 0
+    assert abs(st["embed"] + st["sql"] + st["fuse"] + st["other"] - st["total"]) < 1e-6
+
+
 def test_bad_requests_are_clear_errors(search_corpus):
     import pytest
 
