@@ -15,6 +15,7 @@ import json
 import logging
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,12 @@ EXAMPLES = [
     "Mean temperature at 1000 dbar in the Arabian Sea",
 ]
 TABLE_ROWS = 500
+TABLE_PAGE = 20
+# The question engine (parse, query) runs on a small pool; the answer's components (HoloViews element,
+# its Bokeh figure) are built one at a time on a renderer thread: HoloViews' plotting state is global,
+# and building them there keeps the event loop that serves every session free.
+_WORKERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="floatchat-ask")
+_RENDERER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="floatchat-render")
 # Inline SVG icons: Bokeh's named (Tabler) icons load a web font from a CDN, and we are offline.
 _SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24" viewBox="0 0 24 24" fill="none" '
         'stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">{}</svg>')
@@ -226,21 +233,24 @@ class ChatPane(pn.viewable.Viewer):
         loop = asyncio.get_running_loop()
         t0 = time.perf_counter()
         self.error = ""
+        # One chat message per answer: the progress step and, once built, the answer below it in the
+        # same bubble. Every message is ~20 Bokeh models built on the event loop that all sessions of
+        # the process share, and every message added re-walks the whole document's models.
+        body = pn.Column(sizing_mode="stretch_width", css_classes=["chat-steps"], margin=0)
         try:
-            # one step streaming the three stages (one ChatStep instead of three: each is a card of
-            # models built on the event loop that every session of the process shares)
-            with instance.add_step("Parsing the question…", title="Parsing…", user="FloatChat",
-                                   avatar="🔎", collapsed=True, context_exception="raise") as step:
-                parsed = await loop.run_in_executor(None, self._parse, question)
+            instance.stream(body, user="FloatChat")
+            with instance.add_step("Parsing the question…", title="Parsing…", steps_layout=body,
+                                   collapsed=True, context_exception="raise") as step:
+                parsed = await loop.run_in_executor(_WORKERS, self._parse, question)
                 step.stream(f"\n\n**Parsed** ({type(parsed).__name__})\n```json\n"
                             f"{json.dumps(_jsonable(parsed), indent=1, default=str)[:2000]}\n```")
                 step.stream_title("Querying the database…", replace=True)
-                answer = await loop.run_in_executor(None, self._session().ask, question)
+                answer = await loop.run_in_executor(_WORKERS, self._session().ask, question)
                 frame = getattr(answer, "frame", None)
                 n_rows = 0 if frame is None else len(frame)
                 step.stream(f"\n\n**Queried**: {n_rows:,} rows")
                 step.stream_title("Plotting…", replace=True)
-                view = await loop.run_in_executor(None, self.render, answer, time.perf_counter() - t0)
+                view = await loop.run_in_executor(_RENDERER, self.render, answer, time.perf_counter() - t0)
                 step.success_title = f"Parsed ({type(parsed).__name__}) · queried {n_rows:,} rows · plotted"
         except asyncio.CancelledError:
             raise
@@ -248,7 +258,9 @@ class ChatPane(pn.viewable.Viewer):
             log.warning("workbench.chat_failed error=%s", exc)
             self.error = str(exc)
             self._info.object = f"The last question failed after {time.perf_counter() - t0:.2f} s."
-            return pn.pane.Alert(f"Sorry, this question failed: {exc}", alert_type="danger")
+            body.append(pn.pane.Alert(f"Sorry, this question failed: {exc}", alert_type="danger"))
+            return None
+        body.append(view)
         self.elapsed = time.perf_counter() - t0
         self.answer = answer
         self.asked += 1
@@ -256,7 +268,7 @@ class ChatPane(pn.viewable.Viewer):
         frame = getattr(answer, "frame", None)
         self._info.object = (f"Answered in {self.elapsed:.2f} s · {0 if frame is None else len(frame):,} rows · "
                              f"QC mode {prov.get('qc_mode', '?')} · {prov.get('source', 'local database')}")
-        return view
+        return None
 
     def render(self, answer: Any, elapsed_s: float | None = None) -> pn.Column:
         """An Answer as a chat message body: text, table, plot, provenance, downloads, follow-ups."""
@@ -274,17 +286,20 @@ class ChatPane(pn.viewable.Viewer):
             if len(frame) > TABLE_ROWS:
                 parts.append(pn.pane.Markdown(f"_Table: the first {TABLE_ROWS:,} of {len(frame):,} rows "
                                               "(downloads hold them all)._", sizing_mode="stretch_width"))
-            parts.append(pn.widgets.Tabulator(shown, disabled=True, height=min(300, 40 + 28 * len(shown)),
-                                              pagination="local", page_size=50, show_index=False,
+            # remote pagination: the browser receives one page of rows, not all of them
+            parts.append(pn.widgets.Tabulator(shown, disabled=True,
+                                              height=min(300, 40 + 28 * min(len(shown), TABLE_PAGE)),
+                                              pagination="remote", page_size=TABLE_PAGE, show_index=False,
                                               sizing_mode="stretch_width"))
             try:
                 plot = plots.render_answer(answer)
+                pane = None if plot is None else plot_pane(plot)
             except Exception as exc:
                 log.warning("workbench.plot_failed error=%s", exc)
-                plot = None
+                pane = None
                 parts.append(pn.pane.Markdown(f"_The plot could not be drawn: {exc}_"))
-            if plot is not None:
-                parts.append(pn.pane.HoloViews(plot, sizing_mode="stretch_width", min_height=380))
+            if pane is not None:
+                parts.append(pane)
             parts.append(self._downloads(answer))
         parts.append(pn.pane.HTML(provenance_html(answer, elapsed_s), sizing_mode="stretch_width"))
         follow = list(getattr(answer, "suggestions", None) or [])[:4]
@@ -306,6 +321,24 @@ class ChatPane(pn.viewable.Viewer):
     def __panel__(self):
         return pn.Column(pn.pane.Markdown("**Try:**", margin=(0, 5)), self._chips, self._info, self._chat,
                          sizing_mode="stretch_width")
+
+
+def plot_pane(plot: Any) -> pn.viewable.Viewable:
+    """An answer's HoloViews plot as a Panel pane, its Bokeh figure built by the caller's thread.
+
+    A static plot (no ``DynamicMap``: every answer below ``plots.RASTERIZE_ABOVE`` points) is rendered
+    to its Bokeh figure here and shown as a ``Bokeh`` pane, so the event loop only attaches the
+    finished models; a dynamic one (datashader re-aggregating on zoom) needs the ``HoloViews`` pane's
+    server-side streams and is left to it.
+    """
+    import holoviews as hv
+
+    if isinstance(plot, hv.DynamicMap) or plot.traverse(lambda o: o, [hv.DynamicMap]):
+        return pn.pane.HoloViews(plot, sizing_mode="stretch_width", min_height=380)
+    plots._holoviews()
+    fig = hv.renderer("bokeh").get_plot(plot).state
+    fig.sizing_mode = "stretch_width"          # as the HoloViews pane's stretch_width made it
+    return pn.pane.Bokeh(fig, sizing_mode="stretch_width", min_height=380)
 
 
 def answer_positions(answer: Any) -> pd.DataFrame | None:

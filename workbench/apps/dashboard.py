@@ -48,16 +48,29 @@ def _on_levels(event):
     ts.levels = event.new
 
 
+_pending = {}    # the latest answer's frame, for the Profiles / T–S tabs until one of them is opened
+
+
 def _on_answer(event):
-    # the linked views (map highlights re-render the whole map overlay, profiles, T-S) update on the next
-    # tick: the answer itself reaches the browser first, the secondary views follow
+    # the linked views update on the next tick: the answer itself reaches the browser first, the
+    # secondary views follow; profiles and T-S are built only when their tab is shown
     pn.state.execute(lambda: _show_answer(event.new), schedule=True)
 
 
 def _show_answer(answer):
-    pos = answer_positions(answer)
-    fmap.highlight = pos
-    frame = getattr(answer, "frame", None)
+    fmap.highlight = answer_positions(answer)     # only the highlight layer's data change
+    _pending["frame"] = getattr(answer, "frame", None)
+    if tabs.active in (1, 2):
+        _link_frame()
+
+
+def _on_tab(event):
+    if event.new in (1, 2):
+        _link_frame()
+
+
+def _link_frame():
+    frame = _pending.pop("frame", None)
     if frame is None or frame.empty:
         return
     if levels_of(frame):
@@ -76,6 +89,7 @@ chat.param.watch(_on_answer, "answer")
 # an answer costs nothing until it is opened)
 tabs = pn.Tabs(("Map", fmap), ("Profiles", profiles), ("T–S", ts), ("Datasets", cards), dynamic=True,
                sizing_mode="stretch_width")
+tabs.param.watch(_on_tab, "active")
 main = pn.Row(pn.Column(chat, min_width=420, max_width=640, sizing_mode="stretch_width"), tabs,
               sizing_mode="stretch_width")
 template = pn.template.BootstrapTemplate(
