@@ -23,7 +23,7 @@ import pandas as pd
 import panel as pn
 import param
 
-from . import plots
+from . import answerfig, plots
 
 log = logging.getLogger(__name__)
 
@@ -292,8 +292,13 @@ class ChatPane(pn.viewable.Viewer):
                                               pagination="remote", page_size=TABLE_PAGE, show_index=False,
                                               sizing_mode="stretch_width"))
             try:
-                plot = plots.render_answer(answer)
-                pane = None if plot is None else plot_pane(plot)
+                fig = answerfig.answer_figure(answer)        # plain Bokeh for the common small answers
+                if fig is not None:
+                    fig.sizing_mode = "stretch_width"
+                    pane = pn.pane.Bokeh(fig, sizing_mode="stretch_width", min_height=380)
+                else:
+                    plot = plots.render_answer(answer)
+                    pane = None if plot is None else plot_pane(plot)
             except Exception as exc:
                 log.warning("workbench.plot_failed error=%s", exc)
                 pane = None
