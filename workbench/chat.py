@@ -238,9 +238,11 @@ class ChatPane(pn.viewable.Viewer):
         # the process share, and every message added re-walks the whole document's models.
         body = pn.Column(sizing_mode="stretch_width", css_classes=["chat-steps"], margin=0)
         try:
+            # the step goes into the body before the body joins the chat: one model build, one document walk
+            step = instance.add_step("Parsing the question…", title="Parsing…", steps_layout=body,
+                                     collapsed=True, context_exception="raise")
             instance.stream(body, user="FloatChat")
-            with instance.add_step("Parsing the question…", title="Parsing…", steps_layout=body,
-                                   collapsed=True, context_exception="raise") as step:
+            with step:
                 parsed = await loop.run_in_executor(_WORKERS, self._parse, question)
                 step.stream(f"\n\n**Parsed** ({type(parsed).__name__})\n```json\n"
                             f"{json.dumps(_jsonable(parsed), indent=1, default=str)[:2000]}\n```")
