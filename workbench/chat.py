@@ -177,6 +177,36 @@ class _OfflineChatInterface(pn.chat.ChatInterface):
         super()._replace_placeholder(message)
 
 
+class Progress:
+    """The steps of answering (parsing → querying → plotting) streamed into one collapsed card.
+
+    One HTML model: each step only changes its text (a property patch to the browser), never the
+    document's layout. The summary line shows the current step; opening it shows what each step
+    found (the parsed QuerySpec, the row count).
+    """
+
+    def __init__(self, first: str = "Parsing the question…"):
+        self.title = first
+        self.log: list[str] = [first]
+        self.pane = pn.pane.HTML(self._html(), sizing_mode="stretch_width", margin=(0, 0, 6, 0))
+
+    def step(self, title: str, found: str | None = None) -> None:
+        """Record what the last step ``found`` (Markdown) and show ``title`` as the current step."""
+        if found:
+            self.log.append(found)
+        self.title = title
+        self.pane.object = self._html()
+
+    def _html(self) -> str:
+        from html import escape
+
+        from markdown_it import MarkdownIt
+
+        body = MarkdownIt("commonmark", {"html": False}).render("\n\n".join(self.log))
+        return (f'<details style="{_DETAILS_STYLE}"><summary style="cursor:pointer">{escape(self.title)}</summary>'
+                f'<div style="overflow-x:auto">{body}</div></details>')
+
+
 class ChatPane(pn.viewable.Viewer):
     """Panel ``ChatInterface`` on the question engine (``floatchat_core.chat``).
 
@@ -233,32 +263,30 @@ class ChatPane(pn.viewable.Viewer):
         loop = asyncio.get_running_loop()
         t0 = time.perf_counter()
         self.error = ""
-        # One chat message per answer: the progress step and, once built, the answer below it in the
-        # same bubble. Every message is ~20 Bokeh models built on the event loop that all sessions of
-        # the process share, and every message added re-walks the whole document's models.
-        body = pn.Column(sizing_mode="stretch_width", css_classes=["chat-steps"], margin=0)
+        # One chat message per answer: a progress card streaming the steps, then the answer below it in
+        # the same bubble. Every message is ~20 Bokeh models built on the event loop that all sessions of
+        # the process share, and every layout change re-walks the whole document's models; the card is one
+        # HTML model whose text changes (a ChatStep re-laid out its header row at each status).
+        progress = Progress()
+        body = pn.Column(progress.pane, sizing_mode="stretch_width", margin=0)
         try:
-            # the step goes into the body before the body joins the chat: one model build, one document walk
-            step = instance.add_step("Parsing the question…", title="Parsing…", steps_layout=body,
-                                     collapsed=True, context_exception="raise")
             instance.stream(body, user="FloatChat")
-            with step:
-                parsed = await loop.run_in_executor(_WORKERS, self._parse, question)
-                step.stream(f"\n\n**Parsed** ({type(parsed).__name__})\n```json\n"
-                            f"{json.dumps(_jsonable(parsed), indent=1, default=str)[:2000]}\n```")
-                step.stream_title("Querying the database…", replace=True)
-                answer = await loop.run_in_executor(_WORKERS, self._session().ask, question)
-                frame = getattr(answer, "frame", None)
-                n_rows = 0 if frame is None else len(frame)
-                step.stream(f"\n\n**Queried**: {n_rows:,} rows")
-                step.stream_title("Plotting…", replace=True)
-                view = await loop.run_in_executor(_RENDERER, self.render, answer, time.perf_counter() - t0)
-                step.success_title = f"Parsed ({type(parsed).__name__}) · queried {n_rows:,} rows · plotted"
+            parsed = await loop.run_in_executor(_WORKERS, self._parse, question)
+            progress.step("Querying the database…", f"**Parsed** ({type(parsed).__name__})\n```json\n"
+                          f"{json.dumps(_jsonable(parsed), indent=1, default=str)[:2000]}\n```")
+            answer = await loop.run_in_executor(_WORKERS, self._session().ask, question)
+            frame = getattr(answer, "frame", None)
+            n_rows = 0 if frame is None else len(frame)
+            progress.step("Plotting…", f"**Queried**: {n_rows:,} rows")
+            view = await loop.run_in_executor(_RENDERER, self.render, answer, time.perf_counter() - t0)
+            progress.step(f"✔ Parsed ({type(parsed).__name__}) · queried {n_rows:,} rows · plotted", "**Plotted**")
         except asyncio.CancelledError:
+            progress.step("Cancelled (a newer question replaced this one)")
             raise
         except Exception as exc:   # a failing question is an answer, never a dead session
             log.warning("workbench.chat_failed error=%s", exc)
             self.error = str(exc)
+            progress.step("✘ Failed")
             self._info.object = f"The last question failed after {time.perf_counter() - t0:.2f} s."
             body.append(pn.pane.Alert(f"Sorry, this question failed: {exc}", alert_type="danger"))
             return None
