@@ -99,5 +99,8 @@ template = pn.template.BootstrapTemplate(
                               "</small>")],
     main=[pn.pane.Markdown(_summary()), main],
     sidebar_width=290,
+    # no header spinner: it re-rendered on every websocket event of every session (the chat shows its own
+    # progress), ~40 ms of the shared event loop per question
+    busy_indicator=None,
 )
 template.servable()
