@@ -35,6 +35,9 @@ class Settings(BaseModel):
         None, description="FLOATCHAT_READONLY_DATABASE_URL: read-only role's URL (derived when unset).")
     dask_scheduler: str | None = Field(None, description="FLOATCHAT_DASK_SCHEDULER: address of an existing scheduler.")
     dask_workers: int = Field(2, ge=1, le=256, description="FLOATCHAT_DASK_WORKERS: LocalCluster workers.")
+    ingest_nice: int = Field(10, ge=0, le=19, description=(
+        "FLOATCHAT_INGEST_NICE: OS nice value of the LocalCluster's ingestion workers (0 = normal priority), "
+        "so a bulk ingestion yields the CPU to interactive serving."))
     object_store: str | None = Field(
         None, description="FLOATCHAT_OBJECT_STORE: fsspec URL for staged raw files (default: <home>/objects).")
     max_file_bytes: int = Field(2 * 1024**3, gt=0, description="FLOATCHAT_MAX_FILE_BYTES: per-file size limit.")
@@ -132,6 +135,7 @@ ENV: dict[str, str] = {
     "readonly_database_url": "FLOATCHAT_READONLY_DATABASE_URL",
     "dask_scheduler": "FLOATCHAT_DASK_SCHEDULER",
     "dask_workers": "FLOATCHAT_DASK_WORKERS",
+    "ingest_nice": "FLOATCHAT_INGEST_NICE",
     "object_store": "FLOATCHAT_OBJECT_STORE",
     "max_file_bytes": "FLOATCHAT_MAX_FILE_BYTES",
     "max_zip_members": "FLOATCHAT_MAX_ZIP_MEMBERS",

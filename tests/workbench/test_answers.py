@@ -1,0 +1,82 @@
+"""Chat answers as the server builds them per question: plain Bokeh figures from real DAL frames,
+the answer body (table with remote pagination, figure, provenance), the progress card."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import panel as pn
+from bokeh.models import ColorBar, GlyphRenderer, MultiLine, Scatter
+
+from floatchat_core.db import dal
+from workbench import answerfig
+from workbench.chat import ChatPane, Progress
+
+
+def _glyphs(fig, kind):
+    return [r.glyph for r in fig.select(type=GlyphRenderer) if isinstance(r.glyph, kind)]
+
+
+def test_trajectory_figure_ends_at_the_latest_position(sample_db):
+    traj = dal.float_trajectory("2902269")
+    fig = answerfig.answer_figure((traj, {"kind": "trajectory", "title": "t"}))
+    last = traj.sort_values("juld").iloc[-1]
+    tri = [r for r in fig.select(type=GlyphRenderer) if isinstance(r.glyph, Scatter) and r.glyph.marker == "triangle"]
+    assert len(tri) == 1
+    assert tri[0].data_source.data["x"] == [float(last["longitude"])]
+    pts = [r for r in fig.select(type=GlyphRenderer) if "cycle_number" in r.data_source.data and
+           isinstance(r.glyph, Scatter)][0]
+    assert len(pts.data_source.data["cycle_number"]) == len(traj)
+    assert fig.x_range.start <= traj["longitude"].min() and fig.x_range.end >= traj["longitude"].max()
+    assert fig.y_range.start <= traj["latitude"].min() and fig.y_range.end >= traj["latitude"].max()
+
+
+def test_profiles_figure_one_line_per_profile_pressure_down(sample_db):
+    ids = [int(i) for i in dal.find_profiles(platform_numbers=["1900857"], limit=12, order="time_desc")["profile_id"]]
+    levels = dal.profile_levels(ids)
+    fig = answerfig.answer_figure((levels, {"kind": "profiles", "x": "temp"}))
+    assert fig.y_range.flipped
+    ml = [r for r in fig.select(type=GlyphRenderer) if isinstance(r.glyph, MultiLine)][0]
+    data = ml.data_source.data
+    assert len(data["xs"]) == levels.dropna(subset=["pres"])["profile_id"].nunique()
+    one = levels[levels["profile_id"] == ids[0]].dropna(subset=["pres"]).sort_values("pres", kind="stable")
+    np.testing.assert_allclose(data["ys"][0], one["pres"].to_numpy(float))
+    np.testing.assert_allclose(data["xs"][0], one["temp"].to_numpy(float), equal_nan=True)
+    assert fig.xaxis[0].axis_label == "temperature (°C)"
+    assert data["profile"][0].startswith("1900857 c")
+
+
+def test_value_map_colours_by_the_value(sample_db):
+    pos = dal.profile_positions().head(40).assign(value=np.linspace(2.0, 6.0, 40))
+    fig = answerfig.answer_figure((pos, {"kind": "depth_slice", "y": "value"}))
+    bar = fig.select_one({"type": ColorBar})
+    assert (bar.color_mapper.low, bar.color_mapper.high) == (2.0, 6.0)
+
+
+def test_answers_left_to_holoviews():
+    frame = pd.DataFrame({"month": pd.date_range("2020-01-01", periods=3, freq="MS"), "mean": [1.0, 2.0, 3.0]})
+    assert answerfig.answer_figure((frame, {"kind": "timeseries", "x": "month", "y": "mean"})) is None
+    assert answerfig.answer_figure((frame, {"kind": "table"})) is None
+    assert answerfig.answer_figure((frame.iloc[:0], {"kind": "map"})) is None
+
+
+def test_render_real_answer_table_figure_provenance(sample_db):
+    from floatchat_core.chat import ChatSession
+
+    answer = ChatSession().ask("Show the trajectory of float 2902269")
+    view = ChatPane().render(answer, 0.5)
+    table = [p for p in view.objects if isinstance(p, pn.widgets.Tabulator)][0]
+    assert table.pagination == "remote" and len(table.value) == len(answer.frame)
+    fig = [p for p in view.objects if isinstance(p, pn.pane.Bokeh)][0].object
+    assert _glyphs(fig, Scatter)
+    assert any("How this was answered" in str(p.object) for p in view.objects if isinstance(p, pn.pane.HTML))
+
+
+def test_progress_card_streams_steps_into_one_model():
+    from bokeh.document import Document
+
+    prog = Progress()
+    model = prog.pane.get_root(Document())
+    prog.step("Querying the database…", "**Parsed** (QuerySpec)")
+    prog.step("✔ done", "**Queried**: 3 rows")
+    assert "✔ done" in model.text and "Queried" in model.text          # the same model, its text updated
+    assert "Parsed" in prog.pane.object and "Queried" in prog.pane.object and "<script" not in prog.pane.object
