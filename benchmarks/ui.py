@@ -202,7 +202,8 @@ def session_client(base: str, questions: list[str], results: list, timeout: floa
         proto = Protocol()
         rec = Receiver(proto)
         with connect(base.replace("http://", "ws://") + "/dashboard/ws", subprotocols=["bokeh", token],
-                     origin=base, max_size=2**28, open_timeout=timeout, ping_interval=None) as ws:
+                     origin=base, max_size=2**28, open_timeout=timeout, ping_interval=None,
+                     close_timeout=2) as ws:
             def read(deadline):
                 while True:
                     m = _step(rec.consume(ws.recv(timeout=max(deadline - time.perf_counter(), 0.01))))
