@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -167,9 +166,8 @@ def profile_positions(*, settings: Settings | None = None, **filters) -> pd.Data
 def _copy_read(dbapi_conn, sql: str, params: dict, dtypes: dict, epoch_cols: Sequence[str] = ()) -> pd.DataFrame:
     """``COPY (sql) TO STDOUT`` as CSV on a psycopg2 connection, parsed by pandas' C reader.
     ``epoch_cols`` hold microseconds since 1970 (int8: exact, unlike float seconds)."""
-    pg_sql = re.sub(r"(?<![:\w]):([a-z_][a-z0-9_]*)", r"%(\1)s", sql)
     cur = dbapi_conn.cursor()
-    inner = cur.mogrify(pg_sql, params).decode()
+    inner = cur.mogrify(core.pyformat(sql), params).decode()
     buf = io.StringIO()
     cur.copy_expert(f"COPY ({inner}) TO STDOUT WITH (FORMAT csv)", buf)
     buf.seek(0)
@@ -211,12 +209,18 @@ def _axis_columns(prefixes: list[str], with_errors: bool) -> list[str]:
     that is NULL): every reference to a TOASTed array decompresses it again."""
     axis = prefixes[0]
     stored = "n_levels" if axis == "pres" else "n_bgc_levels"
-    n = f"(CASE WHEN p.{axis} IS NULL THEN coalesce(cardinality(p.{axis}_adjusted), 0) ELSE p.{stored} END)"
+    n = f"(CASE WHEN p.{axis} IS NULL THEN coalesce(cardinality(p.{axis}_adjusted), 0) ELSE p.{stored} END)::int8"
     twins = ("", "_adjusted", "_adjusted_error") if with_errors else ("", "_adjusted")
     reals = [core.send_real(f"p.{x}{t}") for x in prefixes for t in twins]
     qcs = [core.send_qc(f"p.{x}{t}") for x in prefixes for t in ("_qc", "_adjusted_qc")]
     return ([n] + reals + qcs
-            + [f"coalesce(nullif(p.{x}_data_mode, ''), nullif(p.data_mode, ''), 'R')" for x in prefixes])
+            + [f"coalesce(nullif(p.{x}_data_mode, ''), nullif(p.data_mode, ''), 'R')::text" for x in prefixes])
+
+
+def _axis_types(prefixes: list[str], with_errors: bool) -> list[str]:
+    """``copy_binary_rows`` types of ``_axis_columns``."""
+    k = len(prefixes)
+    return ["int"] + ["bytes"] * ((3 if with_errors else 2) * k + 2 * k) + ["text"] * k
 
 
 def _ids(profile_ids) -> list[int]:
@@ -266,14 +270,17 @@ def profile_levels(profile_ids, parameters: Sequence[str] | None = None, pres_mi
         axes = {"core": [p for p in wanted if BY_NAME[p].axis == "core"],
                 "bgc": [p for p in wanted if BY_NAME[p].axis == "bgc"]}
         use_axes = [a for a in ("core", "bgc") if axes[a] or (a == "core" and not wanted)]
-        cols = ["p.id", "p.platform_number", "p.cycle_number", "p.juld", "p.latitude", "p.longitude"]
+        cols = ["p.id", "p.platform_number::text", "p.cycle_number::int8", "p.juld", "p.latitude::float8",
+                "p.longitude::float8"]
+        types = ["int", "text", "int", "ts", "float8", "float8"]
         layout = []
         for a in use_axes:
             prefixes = ["pres" if a == "core" else "bgc_pres"] + [BY_NAME[p].column for p in axes[a]]
             layout.append((a, prefixes))
             cols += _axis_columns(prefixes, with_errors=mode == "expert")
+            types += _axis_types(prefixes, with_errors=mode == "expert")
         sql = f"SELECT {', '.join(cols)} FROM profiles p WHERE p.id = ANY(:ids){range_sql}"
-        rows = c.execute(text(sql), sql_params).all()
+        rows = core.copy_binary_rows(c.connection.driver_connection, sql, sql_params, types)
         core.ran(sql)                  # the statement depends on the profiles' parameters
         return _levels_frame(rows, ids, axes, layout, mode, pres_min, pres_max)
 

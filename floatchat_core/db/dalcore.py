@@ -7,7 +7,10 @@ below with bound parameters only — user values never reach the SQL text.
 from __future__ import annotations
 
 import contextvars
+import io
 import logging
+import re
+import struct
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -407,6 +410,64 @@ def run(name: str, sql: str, params: dict, settings: Settings | None,
     record(actual.pop("sql", sql), params, rows, (time.perf_counter() - t0) * 1000.0, cached,
            function=name.split(":")[0], **actual)
     return value
+
+
+# ----------------------------------------------------------------------------- binary COPY reads
+def pyformat(sql: str) -> str:
+    """A ``:name`` statement (SQLAlchemy ``text``) in psycopg2's ``%(name)s`` style."""
+    return re.sub(r"(?<![:\w]):([a-z_][a-z0-9_]*)", r"%(\1)s", sql)
+
+
+_PG_EPOCH_US = 946_684_800_000_000          # 2000-01-01 (PostgreSQL's epoch) in µs since 1970
+_BE_H, _BE_I, _BE_D = struct.Struct(">h").unpack_from, struct.Struct(">i").unpack_from, struct.Struct(">d").unpack
+
+
+def _from_int(b) -> int:
+    return int.from_bytes(b, "big", signed=True)
+
+
+_CONVERT: dict[str, Callable[[Any], Any]] = {
+    "int": _from_int, "float8": lambda b: _BE_D(b)[0], "text": lambda b: bytes(b).decode(),
+    "ts": lambda b: np.datetime64(_from_int(b) + _PG_EPOCH_US, "us"), "bytes": lambda b: b}
+
+
+def copy_binary_rows(dbapi_conn, sql: str, params: dict, types: Sequence[str]) -> list[list[Any]]:
+    """Rows of ``COPY (sql) TO STDOUT (FORMAT binary)`` on a psycopg2 connection.
+
+    What it is for: ``bytea`` values (``array_send``) travel as they are, where a query's text
+    result doubles them in hex that psycopg2 then decodes (levels of 100 profiles at 1 M
+    profiles: 2.1 MB; 36 ms fetched as a result, 23 ms by this COPY, 18 ms of it the server's).
+    ``types`` per column: ``int`` (any width), ``float8``, ``text``, ``ts`` (timestamptz →
+    ``numpy.datetime64[us]``, UTC) or ``bytes`` (left as a ``memoryview`` of the copy buffer).
+    NULL is None. Only the framing is walked here (one step per field); values are decoded by
+    the caller, column by column."""
+    cur = dbapi_conn.cursor()
+    inner = cur.mogrify(pyformat(sql), params).decode()
+    buf = io.BytesIO()
+    cur.copy_expert(f"COPY ({inner}) TO STDOUT WITH (FORMAT binary)", buf)
+    data = buf.getbuffer()
+    if bytes(data[:11]) != b"PGCOPY\n\xff\r\n\x00":
+        raise QueryError("unexpected binary COPY header from the server")
+    pos = 19 + _BE_I(data, 15)[0]
+    conv = [_CONVERT[t] for t in types]
+    rows: list[list[Any]] = []
+    while True:
+        nf = _BE_H(data, pos)[0]
+        pos += 2
+        if nf < 0:                                      # the trailer
+            return rows
+        if nf != len(conv):
+            raise QueryError(f"binary COPY row of {nf} fields, expected {len(conv)}")
+        row = []
+        for j in range(nf):
+            ln = _BE_I(data, pos)[0]
+            pos += 4
+            if ln < 0:
+                row.append(None)
+            else:
+                row.append(conv[j](data[pos:pos + ln]))
+                pos += ln
+        rows.append(row)
 
 
 # ----------------------------------------------------------------------------- binary arrays

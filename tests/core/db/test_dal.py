@@ -241,7 +241,7 @@ def test_qc_modes_select_exactly_their_definition(db):
         dal.profile_levels([db["hand"]["9900001"]], mode="paranoid")
 
 
-def test_profile_levels_axes_filters_and_one_query(db):
+def test_profile_levels_axes_filters_and_one_query(db, monkeypatch):
     h2 = db["hand"]["9900002"]
     lv = dal.profile_levels([h2])
     assert list(lv.axis) == ["core"] * 5 + ["bgc"] * 2
@@ -256,18 +256,22 @@ def test_profile_levels_axes_filters_and_one_query(db):
     np.testing.assert_allclose(mixed.doxy.dropna(), [200, 180])
     cut = dal.profile_levels([h2], pres_min=8, pres_max=35)
     assert cut.pres.between(8, 35).all() and len(cut) == 3      # 10, 30 (core; 20 is bad) + 10 (bgc)
-    # many profiles: one statement for the arrays, whatever their number
+    # many profiles: one statement for the arrays (a binary COPY), whatever their number
+    from floatchat_core.db import dalcore
+
     ids = dal.find_profiles(platform_numbers=["2902269"]).profile_id.tolist()
-    statements = []
+    statements, copies = [], []
     eng = get_engine(readonly=True)
     listener = lambda *a: statements.append(a[2])              # noqa: E731
+    real_copy = dalcore.copy_binary_rows
+    monkeypatch.setattr(dalcore, "copy_binary_rows", lambda *a, **k: copies.append(a[1]) or real_copy(*a, **k))
     event.listen(eng, "before_cursor_execute", listener)
     try:
         with override(cache_ttl_s=0):
             many = dal.profile_levels(ids, parameters=["TEMP"], pres_max=100)
     finally:
         event.remove(eng, "before_cursor_execute", listener)
-    assert len(statements) == 1
+    assert statements == [] and len(copies) == 1
     assert list(pd.unique(many.profile_id)) == ids               # in the order asked for
     assert many.pres.max() <= 100 and many.temp.notna().sum() > 100
     q = dal.last_query()
