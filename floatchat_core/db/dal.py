@@ -51,6 +51,27 @@ _PROFILE_COLS = ("p.id AS profile_id, p.platform_number, p.cycle_number, p.direc
                  "p.longitude, p.position_qc, p.data_mode, p.parameters, p.n_levels, p.n_bgc_levels, "
                  "p.pres_min, p.pres_max, p.dataset_id")
 _PT = "ST_SetSRID(ST_MakePoint(:pt_lon, :pt_lat), 4326)::geography"
+#: find_profiles' columns as COPY sends them to ``_copy_read``: the time as exact epoch µs, the
+#: parameters as one comma-joined text (Argo names hold no commas)
+_PROFILE_COPY_COLS = _PROFILE_COLS.replace(
+    "p.juld,", "(extract(epoch FROM p.juld) * 1000000)::int8 AS juld,").replace(
+    "p.parameters,", "array_to_string(p.parameters, ',') AS parameters,")
+_PROFILE_DTYPES = {"profile_id": None, "platform_number": str, "cycle_number": None, "direction": str,
+                   "juld": "Int64", "latitude": None, "longitude": None, "position_qc": None, "data_mode": str,
+                   "parameters": str, "n_levels": None, "n_bgc_levels": None, "pres_min": None, "pres_max": None,
+                   "dataset_id": None}
+
+
+def _profiles_frame(c, sql: str, params: dict, with_distance: bool) -> pd.DataFrame:
+    """``find_profiles``' rows read by COPY and pandas' C parser: a result's per-row Python
+    objects (timestamps with time zones, text arrays as lists, then a DataFrame of tuples) cost
+    more than the query for 1,000 profiles (~25 of 60 ms at 1 M profiles)."""
+    dtypes = dict(_PROFILE_DTYPES, **({"distance_m": None} if with_distance else {}))
+    df = _copy_read(c.connection.dbapi_connection, sql.replace(_PROFILE_COLS, _PROFILE_COPY_COLS, 1), params,
+                    dtypes, epoch_cols=("juld",))
+    df["parameters"] = pd.Series([x.split(",") if isinstance(x, str) and x else [] for x in df["parameters"].tolist()],
+                                 index=df.index, dtype=object)
+    return df
 
 
 def _where(conds: list[str]) -> str:
@@ -86,18 +107,15 @@ def find_profiles(*, order: str = "time_desc", settings: Settings | None = None,
         raise QueryError(f"order must be 'time_desc', 'time_asc' or 'distance', not {order!r}")
     params["limit"] = core.limit_of(f, settings)
     sql = f"SELECT {cols} FROM profiles p {_where(conds)} ORDER BY {order_sql} LIMIT :limit"
-    fetch = None
-    if order == "time_desc" and core.has_place(f):
-        def fetch(c):
-            from sqlalchemy import text
-
-            run_sql = sql
+    def fetch(c):
+        run_sql = sql
+        if order == "time_desc" and core.has_place(f):
             if core.walk_time_index(c, f, params, params["limit"], settings):
                 run_sql = core.walk_sql(cols, core.where_clause(f, settings, walk=True)[0])
                 core.ran(run_sql, settings=core.WALK_SETTINGS)
             else:
                 core.ran(run_sql, settings=core.GATHER_SETTINGS)
-            return core.frame_of(c.execute(text(run_sql), params))
+        return _profiles_frame(c, run_sql, params, with_distance=f.point is not None)
     df = core.utc(core.run("find_profiles", sql, params, settings, fetch=fetch), "juld")
     if order == "distance" and not df.empty:
         df = df.sort_values(["distance_m", "profile_id"], kind="stable").reset_index(drop=True)
@@ -165,14 +183,16 @@ def profile_positions(*, settings: Settings | None = None, **filters) -> pd.Data
 
 def _copy_read(dbapi_conn, sql: str, params: dict, dtypes: dict, epoch_cols: Sequence[str] = ()) -> pd.DataFrame:
     """``COPY (sql) TO STDOUT`` as CSV on a psycopg2 connection, parsed by pandas' C reader.
-    ``epoch_cols`` hold microseconds since 1970 (int8: exact, unlike float seconds)."""
+    ``dtypes``: every column's dtype in order (None: inferred, as a query result's would be —
+    int64, or float64 when it holds NULLs). ``epoch_cols`` hold microseconds since 1970 (int8:
+    exact, unlike float seconds)."""
     cur = dbapi_conn.cursor()
     inner = cur.mogrify(core.pyformat(sql), params).decode()
     buf = io.StringIO()
     cur.copy_expert(f"COPY ({inner}) TO STDOUT WITH (FORMAT csv)", buf)
     buf.seek(0)
-    df = pd.read_csv(buf, header=None, names=list(dtypes), dtype=dtypes, keep_default_na=False,
-                     na_values={c: [""] for c in dtypes if dtypes[c] is not str})
+    df = pd.read_csv(buf, header=None, names=list(dtypes), dtype={k: v for k, v in dtypes.items() if v is not None},
+                     keep_default_na=False, na_values={c: [""] for c in dtypes if dtypes[c] is not str})
     for c in epoch_cols:
         df[c] = pd.to_datetime(df[c], unit="us", utc=True).astype("datetime64[ns, UTC]")
     return df
