@@ -34,13 +34,13 @@ CELL_DEG = 0.5
 #: HNSW supports at most this many dimensions for ``vector`` (pgvector 0.8).
 HNSW_MAX_DIM = 2000
 
+
 def _frame(conn, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
     from sqlalchemy import text
 
-    res = conn.execute(text(sql), params or {})
-    # plain tuples: pandas probes each SQLAlchemy Row for namedtuple fields, and every probe raises
-    return pd.DataFrame.from_records([tuple(r) for r in res.fetchall()], columns=list(res.keys()),
-                                     coerce_float=False)
+    from .dalcore import frame_of
+
+    return frame_of(conn.execute(text(sql), params or {}))
 
 
 # ----------------------------------------------------------------------------- index state
