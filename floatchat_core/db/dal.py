@@ -611,18 +611,20 @@ def depth_slice(parameter: str, pres: float, mode: QCMode = "standard", *, setti
     conds += slice_conds
     # candidates first (cheap columns, index-ordered, limited); arrays only for those
     cols = _slice_columns(name)
-    ids_sql = f"SELECT p.id FROM profiles p {_where(conds)} ORDER BY p.juld DESC NULLS LAST, p.id LIMIT :limit"
+
+    def ids_sql(where: list[str]) -> str:
+        return f"SELECT p.id FROM profiles p {_where(where)} ORDER BY p.juld DESC NULLS LAST, p.id LIMIT :limit"
+
     sql = _slice_sql(name, f"SELECT {cols}, o.ord FROM unnest(CAST(:ids AS bigint[])) WITH ORDINALITY AS o(id, ord) "
                            f"JOIN profiles p ON p.id = o.id", window=True)
     full_sql = _slice_sql(name, f"SELECT {cols}, p.id AS ord FROM profiles p WHERE p.id = ANY(:ids)",
                           window=False)
 
     def fetch(c):
-        run_ids = ids_sql
+        where = conds
         if core.has_place(f) and core.walk_time_index(c, f, params, params["limit"], settings, extra=slice_conds):
-            walk = core.where_clause(f, settings, walk=True)[0] + slice_conds
-            run_ids = f"SELECT p.id FROM profiles p {_where(walk)} ORDER BY p.juld DESC NULLS LAST, p.id LIMIT :limit"
-        ids = c.execute(text(run_ids), params).scalars().all()
+            where = core.where_clause(f, settings, walk=True)[0] + slice_conds
+        ids = c.execute(text(ids_sql(where)), params).scalars().all()
         if len(ids) < _SLICE_SPLIT:
             rows = c.execute(text(sql), {"ids": ids, "target": target}).all()
         else:
