@@ -57,6 +57,11 @@ def _machine() -> dict:
             "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]}
 
 
+def _percentiles(ms, qs) -> dict:
+    """``{"p50_ms": …}`` of times in milliseconds, rounded to 0.1 ms."""
+    return {f"p{q}_ms": round(float(np.percentile(np.asarray(ms, dtype=float), q)), 1) for q in qs}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--floats", type=int, default=20_000)
@@ -122,15 +127,10 @@ def main(argv=None) -> int:
             n_hits.append(len(hits))
             stages.append(st)
         t = np.asarray(times)
-        results["query"] = {"n": len(t), "p50_ms": round(float(np.percentile(t, 50)), 1),
-                            "p95_ms": round(float(np.percentile(t, 95)), 1),
-                            "p99_ms": round(float(np.percentile(t, 99)), 1), "max_ms": round(float(t.max()), 1),
+        results["query"] = {"n": len(t), **_percentiles(t, (50, 95, 99)), "max_ms": round(float(t.max()), 1),
                             "mean_ms": round(float(t.mean()), 1), "mean_hits": round(float(np.mean(n_hits)), 1)}
-        results["stages"] = {}
-        for k in ("embed", "sql", "fuse", "other"):
-            v = np.asarray([s.get(k, 0.0) for s in stages])
-            results["stages"][k] = {"p50_ms": round(float(np.percentile(v, 50)), 1),
-                                    "p95_ms": round(float(np.percentile(v, 95)), 1)}
+        results["stages"] = {k: _percentiles([s.get(k, 0.0) for s in stages], (50, 95))
+                             for k in ("embed", "sql", "fuse", "other")}
         results["machine"]["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
 
     print(json.dumps(results, indent=2, default=str))

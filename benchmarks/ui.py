@@ -307,9 +307,8 @@ class BulkIngestion:
         return self
 
     def _loop(self) -> None:
-        cmds = [["ingest", str(self.gdac), "--dataset", "gdac-bulk"]]
         while not self._stop.is_set():
-            cmd = cmds[0] if not self.runs else ["reingest"]
+            cmd = ["reingest"] if self.runs else ["ingest", str(self.gdac), "--dataset", "gdac-bulk"]
             t0 = time.time()
             self._proc = subprocess.Popen([sys.executable, "-m", "floatchat_core.cli", *cmd], env=dict(os.environ),
                                           stdout=self.log, stderr=subprocess.STDOUT)
