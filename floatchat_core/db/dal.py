@@ -38,6 +38,7 @@ from ..argo.variables import BY_NAME
 from ..config import Settings, get_settings
 from ..errors import NotFoundError, QueryError
 from . import dalcore as core
+from . import dallevels as levels
 from .dalcore import QCMode, last_query
 
 log = logging.getLogger(__name__)
@@ -217,32 +218,6 @@ def _copy_frame(name: str, sql: str, params: dict, settings: Settings, dtypes: d
 
 
 # ----------------------------------------------------------------------------- levels
-def _axis_columns(prefixes: list[str], with_errors: bool) -> list[str]:
-    """An axis as columns: its length ``n``; every parameter's raw and adjusted arrays (+ the
-    adjusted error when ``with_errors``) then their raw and adjusted QC, each as one
-    ``array_send`` value with NULL elements as NaN / -1 (NULL when the array is missing); one
-    data mode per parameter. Arrays travel as they are stored (no concatenation or filling on
-    the server, which cost more than the detoasting) and are decoded column by column over all
-    rows in ``_levels_frame``.
-
-    ``n`` is the stored ``n_levels`` / ``n_bgc_levels`` column (the axis' own array only when
-    that is NULL): every reference to a TOASTed array decompresses it again."""
-    axis = prefixes[0]
-    stored = "n_levels" if axis == "pres" else "n_bgc_levels"
-    n = f"(CASE WHEN p.{axis} IS NULL THEN coalesce(cardinality(p.{axis}_adjusted), 0) ELSE p.{stored} END)::int8"
-    twins = ("", "_adjusted", "_adjusted_error") if with_errors else ("", "_adjusted")
-    reals = [core.send_real(f"p.{x}{t}") for x in prefixes for t in twins]
-    qcs = [core.send_qc(f"p.{x}{t}") for x in prefixes for t in ("_qc", "_adjusted_qc")]
-    return ([n] + reals + qcs
-            + [f"coalesce(nullif(p.{x}_data_mode, ''), nullif(p.data_mode, ''), 'R')::text" for x in prefixes])
-
-
-def _axis_types(prefixes: list[str], with_errors: bool) -> list[str]:
-    """``copy_binary_rows`` types of ``_axis_columns``."""
-    k = len(prefixes)
-    return ["int"] + ["bytes"] * ((3 if with_errors else 2) * k + 2 * k) + ["text"] * k
-
-
 def _ids(profile_ids) -> list[int]:
     if isinstance(profile_ids, int | np.integer):
         return [int(profile_ids)]
@@ -290,115 +265,34 @@ def profile_levels(profile_ids, parameters: Sequence[str] | None = None, pres_mi
         axes = {"core": [p for p in wanted if BY_NAME[p].axis == "core"],
                 "bgc": [p for p in wanted if BY_NAME[p].axis == "bgc"]}
         use_axes = [a for a in ("core", "bgc") if axes[a] or (a == "core" and not wanted)]
-        cols = ["p.id", "p.platform_number::text", "p.cycle_number::int8", "p.juld", "p.latitude::float8",
-                "p.longitude::float8"]
+        layout = [(a, ["pres" if a == "core" else "bgc_pres"] + [BY_NAME[p].column for p in axes[a]])
+                  for a in use_axes]
         types = ["int", "text", "int", "ts", "float8", "float8"]
-        layout = []
-        for a in use_axes:
-            prefixes = ["pres" if a == "core" else "bgc_pres"] + [BY_NAME[p].column for p in axes[a]]
-            layout.append((a, prefixes))
-            cols += _axis_columns(prefixes, with_errors=mode == "expert")
-            types += _axis_types(prefixes, with_errors=mode == "expert")
-        sql = f"SELECT {', '.join(cols)} FROM profiles p WHERE p.id = ANY(:ids){range_sql}"
-        rows = core.copy_binary_rows(c.connection.driver_connection, sql, sql_params, types)
+        for _a, prefixes in layout:
+            types += levels.axis_types(prefixes, with_errors=mode == "expert")
+
+        def statement(fast: bool) -> str:
+            cols = ["p.id", "p.platform_number::text", "p.cycle_number::int8", "p.juld", "p.latitude::float8",
+                    "p.longitude::float8"]
+            for _a, prefixes in layout:
+                cols += levels.axis_columns(prefixes, with_errors=mode == "expert", fast=fast)
+            return f"SELECT {', '.join(cols)} FROM profiles p WHERE p.id = ANY(:ids){range_sql}"
+
+        sql = statement(fast=True)
+        try:
+            rows = core.copy_binary_rows(c.connection.driver_connection, sql, sql_params, types)
+        except Exception as exc:       # a vector that cannot be built (NaN, infinity): array_send instead
+            if getattr(exc, "pgcode", None) is None or exc.pgcode[:2] not in ("22", "54"):
+                raise
+            log.info("dal: profile_levels in the array_send format (%s)", str(exc).splitlines()[0])
+            c.rollback()
+            sql = statement(fast=False)
+            rows = core.copy_binary_rows(c.connection.driver_connection, sql, sql_params, types)
         core.ran(sql)                  # the statement depends on the profiles' parameters
-        return _levels_frame(rows, ids, axes, layout, mode, pres_min, pres_max)
+        return levels.levels_frame(rows, ids, axes, layout, mode, pres_min, pres_max)
 
     key_sql = f"profile_levels {names} {mode} {range_sql} {pres_min} {pres_max}"
     return core.run("profile_levels", key_sql, sql_params, settings, fetch=fetch)
-
-
-_MODE_DTYPE = pd.CategoricalDtype(["R", "A", "D"])
-
-
-def _mode_codes(vmode: np.ndarray) -> np.ndarray:
-    """Data modes 'R'/'A'/'D' as categorical codes 0/1/2 (-1 = none)."""
-    return np.select([vmode == "R", vmode == "A", vmode == "D"], [0, 1, 2], -1).astype(np.int8)
-
-
-def _levels_frame(rows, ids, axes, layout, mode, pres_min, pres_max) -> pd.DataFrame:
-    """The long levels frame from the fetched rows: numpy columns per axis, merged across axes
-    (a column an axis lacks is NaN / -1 / no mode there) and ordered (profile as asked, core
-    axis before BGC, level) by one ``lexsort`` — a single DataFrame built at the end."""
-    order = {pid: i for i, pid in enumerate(ids)}
-    parts: list[dict[str, np.ndarray]] = []
-    j0 = 6
-    nt = 3 if mode == "expert" else 2                        # real twins per parameter (see _axis_columns)
-    for ai, (_axis, prefixes) in enumerate(layout):
-        k = len(prefixes)
-        jn = j0
-        jr, jq, jd = j0 + 1, j0 + 1 + nt * k, j0 + 1 + nt * k + 2 * k
-        j0 = jd + k
-        if not rows:
-            continue
-        n = np.array([r[jn] for r in rows], dtype=np.int64)
-        R = np.stack([core.decode_many([r[jr + i] for r in rows], "real", n)[0] for i in range(nt * k)]) \
-            if nt * k else np.empty((0, int(n.sum())), np.float32)
-        Q = np.stack([core.decode_many([r[jq + i] for r in rows], "qc", n)[0] for i in range(2 * k)])
-        total = int(n.sum())
-        rix = np.repeat(np.arange(len(rows)), n)
-        out = {"_row": rix, "_axis": np.full(total, ai, np.int8), "_ord": np.array(
-            [order.get(r[0], 0) for r in rows], dtype=np.int64)[rix],
-            "level": (np.arange(total) - np.repeat(np.cumsum(n) - n, n)).astype(np.int32)}
-        pres_ok = None
-        for t, prefix in enumerate(prefixes):
-            raw, adj = R[nt * t], R[nt * t + 1]
-            err = R[nt * t + 2] if nt == 3 else None
-            rq, aq = Q[2 * t], Q[2 * t + 1]
-            dm = np.array([r[jd + t] for r in rows], dtype="<U1")[rix]
-            value, qc, vmode = core.select_values(raw, rq, adj, aq, dm, mode)
-            name = "pres" if t == 0 else prefix
-            if t == 0:
-                pres_ok = ~np.isnan(value)
-            elif mode != "expert":
-                value = np.where(pres_ok, value, np.nan).astype(np.float32)
-            out[name], out[f"{name}_qc"], out[f"{name}_mode"] = value, qc.astype(np.int16), _mode_codes(vmode)
-            if mode == "expert":
-                out.update({f"{name}_raw": raw, f"{name}_raw_qc": rq, f"{name}_adjusted": adj,
-                            f"{name}_adjusted_qc": aq, f"{name}_adjusted_error": err})
-        parts.append(out)
-    if not parts:
-        cols = ["profile_id", "platform_number", "cycle_number", "juld", "latitude", "longitude", "axis", "level",
-                "pres", "pres_qc", "pres_mode"]
-        for p in axes["core"] + axes["bgc"]:
-            c = BY_NAME[p].column
-            cols += [c, f"{c}_qc", f"{c}_mode"]
-        return pd.DataFrame(columns=cols)
-    names = list(dict.fromkeys(c for part in parts for c in part))
-
-    def filler(c, size):
-        if c.endswith("_mode"):
-            return np.full(size, -1, np.int8)
-        if c.endswith("_qc"):
-            return np.full(size, -1, np.int16)
-        return np.full(size, np.nan, np.float32)
-
-    merged = {c: np.concatenate([part[c] if c in part else filler(c, part["_row"].size) for part in parts])
-              for c in names}
-    keep = np.ones(merged["_row"].size, bool)
-    if pres_min is not None:
-        keep &= merged["pres"] >= float(pres_min)
-    if pres_max is not None:
-        keep &= merged["pres"] <= float(pres_max)
-    idx = np.flatnonzero(keep)
-    idx = idx[np.lexsort((merged["level"][idx], merged["_axis"][idx], merged["_ord"][idx]))]
-    ri = merged["_row"][idx]
-    pns, pn_codes = np.unique(np.array([r[1] for r in rows], dtype=object), return_inverse=True)
-    df = {"profile_id": np.array([r[0] for r in rows], dtype=np.int64)[ri],
-          "platform_number": pd.Categorical.from_codes(pn_codes[ri], categories=list(pns)),
-          "cycle_number": np.array([r[2] for r in rows], dtype=np.int32)[ri],
-          "juld": pd.DatetimeIndex(pd.to_datetime([r[3] for r in rows], utc=True)).as_unit("ns")[ri],
-          "latitude": np.array([r[4] for r in rows], dtype=np.float64)[ri],
-          "longitude": np.array([r[5] for r in rows], dtype=np.float64)[ri],
-          "axis": pd.Categorical.from_codes(merged["_axis"][idx], categories=[a for a, _ in layout]),
-          "level": merged["level"][idx]}
-    for c in names:
-        if c.startswith("_") or c == "level":
-            continue
-        v = merged[c][idx]
-        # codes built here are in range: skip pandas' validation pass per column
-        df[c] = pd.Categorical.from_codes(v, dtype=_MODE_DTYPE, validate=False) if c.endswith("_mode") else v
-    return pd.DataFrame(df)
 
 
 # ----------------------------------------------------------------------------- layer statistics

@@ -449,24 +449,28 @@ def copy_binary_rows(dbapi_conn, sql: str, params: dict, types: Sequence[str]) -
     if bytes(data[:11]) != b"PGCOPY\n\xff\r\n\x00":
         raise QueryError("unexpected binary COPY header from the server")
     pos = 19 + _BE_I(data, 15)[0]
-    conv = [_CONVERT[t] for t in types]
+    conv = [None if t == "bytes" else _CONVERT[t] for t in types]     # None: the bytes as they are
+    width = len(conv)
     rows: list[list[Any]] = []
+    be_h, be_i = _BE_H, _BE_I
     while True:
-        nf = _BE_H(data, pos)[0]
+        nf = be_h(data, pos)[0]
         pos += 2
         if nf < 0:                                      # the trailer
             return rows
-        if nf != len(conv):
-            raise QueryError(f"binary COPY row of {nf} fields, expected {len(conv)}")
+        if nf != width:
+            raise QueryError(f"binary COPY row of {nf} fields, expected {width}")
         row = []
-        for j in range(nf):
-            ln = _BE_I(data, pos)[0]
+        append = row.append
+        for cv in conv:
+            ln = be_i(data, pos)[0]
             pos += 4
             if ln < 0:
-                row.append(None)
+                append(None)
             else:
-                row.append(conv[j](data[pos:pos + ln]))
-                pos += ln
+                end = pos + ln
+                append(data[pos:end] if cv is None else cv(data[pos:end]))
+                pos = end
         rows.append(row)
 
 
@@ -541,17 +545,25 @@ def select_values(raw, raw_qc, adj, adj_qc, dm, mode: str) -> tuple[np.ndarray, 
       "available": a bad delayed-mode value never falls back to its raw twin;
     * expert: the same choice as standard, nothing masked.
     """
-    adj_avail = ((dm == "A") | (dm == "D")) & (~np.isnan(adj) | (adj_qc >= 0))
+    value, qc, adj_avail = select_by_mode(raw, raw_qc, adj, adj_qc, dm == "A", dm == "D", mode)
     if mode == "research":
-        ok = (dm == "D") & (adj_qc == 1) & ~np.isnan(adj)
-        return np.where(ok, adj, np.nan).astype(np.float32), adj_qc.astype(np.int16), np.where(
-            dm == "", "R", dm)
+        return value, qc, np.where(dm == "", "R", dm)
+    return value, qc, np.where(adj_avail, dm, "R")
+
+
+def select_by_mode(raw, raw_qc, adj, adj_qc, is_a, is_d, mode: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``select_values`` with the data mode given as two boolean arrays (A, D); returns (value,
+    qc, adjusted_available) — the value's data mode is the parameter's where the adjusted value
+    is available and 'R' elsewhere (research: the parameter's)."""
+    adj_avail = (is_a | is_d) & (~np.isnan(adj) | (adj_qc >= 0))
+    if mode == "research":
+        ok = is_d & (adj_qc == 1) & ~np.isnan(adj)
+        return np.where(ok, adj, np.nan).astype(np.float32), adj_qc.astype(np.int16), adj_avail
     value = np.where(adj_avail, adj, raw).astype(np.float32)
     qc = np.where(adj_avail, adj_qc, raw_qc).astype(np.int16)
-    vmode = np.where(adj_avail, dm, "R")
     if mode == "standard":
         value = np.where(((qc == 1) | (qc == 2)), value, np.nan).astype(np.float32)
-    return value, qc, vmode
+    return value, qc, adj_avail
 
 
 def sql_select(prefix: str, cols: tuple[str, str, str, str], dm: str, mode: str) -> tuple[str, str]:
