@@ -63,13 +63,13 @@ _PROFILE_DTYPES = {"profile_id": None, "platform_number": str, "cycle_number": N
                    "dataset_id": None}
 
 
-def _profiles_frame(c, sql: str, params: dict, with_distance: bool) -> pd.DataFrame:
+def _profiles_frame(c, sql: str, params: dict, with_distance: bool, prefix: str = "") -> pd.DataFrame:
     """``find_profiles``' rows read by COPY and pandas' C parser: a result's per-row Python
     objects (timestamps with time zones, text arrays as lists, then a DataFrame of tuples) cost
     more than the query for 1,000 profiles (~25 of 60 ms at 1 M profiles)."""
     dtypes = dict(_PROFILE_DTYPES, **({"distance_m": None} if with_distance else {}))
     df = _copy_read(c.connection.dbapi_connection, sql.replace(_PROFILE_COLS, _PROFILE_COPY_COLS, 1), params,
-                    dtypes, epoch_cols=("juld",))
+                    dtypes, epoch_cols=("juld",), prefix=prefix)
     df["parameters"] = pd.Series([x.split(",") if isinstance(x, str) and x else [] for x in df["parameters"].tolist()],
                                  index=df.index, dtype=object)
     return df
@@ -91,7 +91,14 @@ def find_profiles(*, order: str = "time_desc", settings: Settings | None = None,
     """
     settings = settings or get_settings()
     f = core.make_filters(filters)
-    conds, params = core.where_clause(f, settings)
+    with core.reader(settings) as c:            # one connection: the region's name, the estimates, the rows
+        conds, params = core.where_clause(f, settings, conn=c)
+        return _find_profiles(c, f, conds, params, order, settings)
+
+
+def _find_profiles(c, f: core.Filters, conds: list[str], params: dict, order: str,
+                   settings: Settings) -> pd.DataFrame:
+    """``find_profiles`` on the connection ``c`` (read-only), its filters already in SQL."""
     cols = _PROFILE_COLS
     if f.point is not None:
         cols += f", ST_Distance(p.position, {_PT}, false) AS distance_m"
@@ -109,15 +116,17 @@ def find_profiles(*, order: str = "time_desc", settings: Settings | None = None,
     params["limit"] = core.limit_of(f, settings)
     sql = f"SELECT {cols} FROM profiles p {_where(conds)} ORDER BY {order_sql} LIMIT :limit"
     def fetch(c):
-        run_sql = sql
+        run_sql, prefix = sql, ""
         if order == "time_desc" and core.has_place(f):
-            if core.walk_time_index(c, f, params, params["limit"], settings):
+            # the estimates' round trip sets GATHER_SETTINGS; a walk's further SET LOCALs go
+            # ahead of the COPY, in its round trip
+            walk = core.walk_time_index(c, f, params, params["limit"], settings, apply=False)
+            prefix = core.settings_sql(walk)
+            if walk:
                 run_sql = core.walk_sql(cols, core.where_clause(f, settings, walk=True)[0])
-                core.ran(run_sql, settings=core.WALK_SETTINGS)
-            else:
-                core.ran(run_sql, settings=core.GATHER_SETTINGS)
-        return _profiles_frame(c, run_sql, params, with_distance=f.point is not None)
-    df = core.utc(core.run("find_profiles", sql, params, settings, fetch=fetch), "juld")
+            core.ran(run_sql, settings=core.WALK_SETTINGS if walk else core.GATHER_SETTINGS)
+        return _profiles_frame(c, run_sql, params, with_distance=f.point is not None, prefix=prefix)
+    df = core.utc(core.run("find_profiles", sql, params, settings, fetch=fetch, conn=c), "juld")
     if order == "distance" and not df.empty:
         df = df.sort_values(["distance_m", "profile_id"], kind="stable").reset_index(drop=True)
     if f.region_info:
@@ -138,10 +147,11 @@ def count_profiles(*, settings: Settings | None = None, **filters) -> dict[str, 
     settings = settings or get_settings()
     filters.pop("limit", None)
     f = core.make_filters(filters)
-    conds, params = core.where_clause(f, settings)
-    sql = (f"SELECT count(*) AS n_profiles, count(DISTINCT p.platform_number) AS n_floats, "
-           f"min(p.juld) AS time_start, max(p.juld) AS time_end FROM profiles p {_where(conds)}")
-    row = core.run("count_profiles", sql, params, settings).iloc[0]
+    with core.reader(settings) as c:
+        conds, params = core.where_clause(f, settings, conn=c)
+        sql = (f"SELECT count(*) AS n_profiles, count(DISTINCT p.platform_number) AS n_floats, "
+               f"min(p.juld) AS time_start, max(p.juld) AS time_end FROM profiles p {_where(conds)}")
+        row = core.run("count_profiles", sql, params, settings, conn=c).iloc[0]
     out = {"n_profiles": int(row.n_profiles), "n_floats": int(row.n_floats),
            "time_start": None if pd.isna(row.time_start) else pd.Timestamp(row.time_start).tz_convert("UTC"),
            "time_end": None if pd.isna(row.time_end) else pd.Timestamp(row.time_end).tz_convert("UTC")}
@@ -182,15 +192,17 @@ def profile_positions(*, settings: Settings | None = None, **filters) -> pd.Data
                         "latitude": "float64", "longitude": "float64"}, epoch_cols=("juld",))
 
 
-def _copy_read(dbapi_conn, sql: str, params: dict, dtypes: dict, epoch_cols: Sequence[str] = ()) -> pd.DataFrame:
+def _copy_read(dbapi_conn, sql: str, params: dict, dtypes: dict, epoch_cols: Sequence[str] = (),
+               prefix: str = "") -> pd.DataFrame:
     """``COPY (sql) TO STDOUT`` as CSV on a psycopg2 connection, parsed by pandas' C reader.
     ``dtypes``: every column's dtype in order (None: inferred, as a query result's would be —
     int64, or float64 when it holds NULLs). ``epoch_cols`` hold microseconds since 1970 (int8:
-    exact, unlike float seconds)."""
+    exact, unlike float seconds). ``prefix``: statements run first in the same round trip
+    (``SET LOCAL``s, ``dalcore.settings_sql``)."""
     cur = dbapi_conn.cursor()
     inner = cur.mogrify(core.pyformat(sql), params).decode()
     buf = io.StringIO()
-    cur.copy_expert(f"COPY ({inner}) TO STDOUT WITH (FORMAT csv)", buf)
+    cur.copy_expert(f"{prefix}COPY ({inner}) TO STDOUT WITH (FORMAT csv)", buf)
     buf.seek(0)
     df = pd.read_csv(buf, header=None, names=list(dtypes), dtype={k: v for k, v in dtypes.items() if v is not None},
                      keep_default_na=False, na_values={c: [""] for c in dtypes if dtypes[c] is not str})

@@ -103,21 +103,22 @@ def _lon(v: float) -> float:
     return ((float(v) + 180.0) % 360.0) - 180.0 if not -180.0 <= float(v) <= 180.0 else float(v)
 
 
-def resolve_region_id(region: str | int, settings: Settings) -> dict:
-    """``{"id", "name", "match"}`` for a region name or id; clear errors when unknown/ambiguous."""
+def resolve_region_id(region: str | int, settings: Settings, conn=None) -> dict:
+    """``{"id", "name", "match"}`` for a region name or id; clear errors when unknown/ambiguous.
+    ``conn``: the caller's read-only connection (a new one by default)."""
+    import contextlib
 
-    from .regions import resolve_region
-
-    from .regions import _region
+    from .regions import _region, resolve_region
 
     if isinstance(region, int | np.integer) or (isinstance(region, str) and region.strip().isdigit()):
-        with get_engine(readonly=True, settings=settings).connect() as c:
+        with (contextlib.nullcontext(conn) if conn is not None
+              else get_engine(readonly=True, settings=settings).connect()) as c:
             info = _region(c, int(region))
         if info is None:
             raise RegionNotFoundError(str(region))
         return {"id": int(region), "name": info["name"], "match": "id", "bbox": info["bbox"],
                 "area_km2": info.get("area_km2")}
-    r = resolve_region(str(region), settings=settings)
+    r = resolve_region(str(region), settings=settings, conn=conn)
     if r["status"] == "ambiguous":
         raise AmbiguousRegionError(str(region), r["candidates"])
     if r["region"] is None:
@@ -132,12 +133,13 @@ REGION_TEST = "_ST_Intersects({a}.position_geom, (SELECT geog::geometry FROM oce
 
 
 def where_clause(f: Filters, settings: Settings, alias: str = "p", *,
-                 walk: bool = False) -> tuple[list[str], dict[str, Any]]:
+                 walk: bool = False, conn=None) -> tuple[list[str], dict[str, Any]]:
     """SQL conditions (ANDed) and bound parameters for the filters, on ``profiles AS alias``.
 
     ``walk``: write the place tests (box, region) so that no index serves them — the exact
     ``_ST_Intersects``, which rejects on the bounding box first — for a newest-first list that
-    walks the time index instead (``walk_time_index``, ``walk_sql``)."""
+    walks the time index instead (``walk_time_index``, ``walk_sql``). ``conn``: a read-only
+    connection to resolve a region name on (a new one by default)."""
     a = alias
     conds: list[str] = []
     params: dict[str, Any] = {}
@@ -171,15 +173,23 @@ def where_clause(f: Filters, settings: Settings, alias: str = "p", *,
             raise QueryError(f"box latitudes must satisfy -90 <= south <= north <= 90, got {south}, {north}")
         conds.append(_box_condition(a, "b", west, south, east, north, params, walk=walk))
     if f.region is not None:
-        info = f.region_info or resolve_region_id(f.region, settings)
+        info = f.region_info or resolve_region_id(f.region, settings, conn)
         f.region_info = info
         params["region_id"] = info["id"]
         # the region's bounding box as literal numbers lets the planner estimate how many rows the
         # region holds (it cannot for the geometry fetched at run time) and pick the time index
         # for narrow time windows; the exact test is ST_Intersects with the (prepared) polygon
-        if info.get("bbox") and not walk:
-            conds.append(_box_condition(a, "rb", *info["bbox"], params))
-        conds.append(REGION_TEST.format(a=a))
+        if info.get("bbox") and walk:
+            # walking the time index, the same box (as a test no index serves) rejects most entries
+            # before the polygon test — ahead of it by the CASE (the planner would order two calls
+            # of one function as it likes): a region across the antimeridian has a planar box of
+            # every longitude (the South Pacific: 2.2 µs an entry without it)
+            conds.append(f"CASE WHEN {_box_condition(a, 'rb', *info['bbox'], params, walk=True)} "
+                         f"THEN {REGION_TEST.format(a=a)} ELSE false END")
+        else:
+            if info.get("bbox"):
+                conds.append(_box_condition(a, "rb", *info["bbox"], params))
+            conds.append(REGION_TEST.format(a=a))
     if f.time_start is not None:
         params["time_start"] = timestamp(f.time_start, "time_start").to_pydatetime()
         conds.append(f"{a}.juld >= :time_start")
@@ -252,39 +262,68 @@ GATHER_US = 8.0
 
 
 def walk_time_index(c, f: Filters, params: dict, limit: int, settings: Settings, *,
-                    extra: Sequence[str] = ()) -> bool:
+                    extra: Sequence[str] = (), apply: bool = True) -> bool:
     """For a newest-first ``LIMIT`` list over a place (``has_place``): whether to walk the time
-    index (then this switches bitmap scans and parallel workers off for the transaction, ``SET
-    LOCAL WALK_SETTINGS``, and callers run ``walk_sql``) or to gather the place's profiles
-    through the GiST and sort them. PostgreSQL cannot weigh this itself: it does not know that
-    a walk over an ocean fills the list after a few thousand entries.
+    index (then bitmap scans and parallel workers are off for the transaction, ``SET LOCAL
+    WALK_SETTINGS``, and callers run ``walk_sql``) or to gather the place's profiles through
+    the GiST and sort them (``GATHER_SETTINGS``). PostgreSQL cannot weigh this itself: it does
+    not know that a walk over an ocean fills the list after a few thousand entries.
 
-    Two ``EXPLAIN`` estimates (~0.5 ms each; reliable, the box tests are on a stored column with
-    statistics): the profiles of the place's box and period (without the polygon test) and of
-    the period alone. The place holds the box's rows times the share of the box the region
-    covers (``region_fill``; the planner's own guess for a polygon test is a constant fraction:
-    456 profiles in the Equatorial Pacific over a year, where 2,800 were). A walk reads
-    ``limit`` × period / place entries (the whole period when the place holds fewer than
-    ``limit``); gathering reads every profile of the box. The walk reads no table row for an
-    entry when every filter is on a column the time index carries (``walk_is_index_only``).
-    ``params``: bound by ``where_clause(f)``; ``extra``: the caller's further conditions."""
+    Two ``EXPLAIN`` estimates (reliable, the box tests are on a stored column with statistics),
+    asked in one round trip (``_estimates``): the profiles of the place's box and period
+    (without the polygon test) and of the period alone. The place holds the box's rows times
+    the share of the box the region covers (``region_fill``; the planner's own guess for a
+    polygon test is a constant fraction: 456 profiles in the Equatorial Pacific over a year,
+    where 2,800 were). A walk reads ``limit`` × period / place entries (the whole period when
+    the place holds fewer than ``limit``); gathering reads every profile of the box. The walk
+    reads no table row for an entry when every filter is on a column the time index carries
+    (``walk_is_index_only``). ``params``: bound by ``where_clause(f)``; ``extra``: the caller's
+    further conditions. ``apply=False``: the settings the decision needs beyond
+    ``GATHER_SETTINGS`` (already set by the estimates) are left to the caller, who prefixes its
+    statement with ``settings_sql(walk)`` (one round trip fewer)."""
     from sqlalchemy import text
-
-    def rows(where: list[str]) -> float:
-        sql = "EXPLAIN (FORMAT JSON) SELECT 1 FROM profiles p " + ("WHERE " + " AND ".join(where) if where else "")
-        plan = c.execute(text(sql), params).scalar()
-        plan = plan[0] if isinstance(plan, list) else plan
-        return max(float(plan["Plan"].get("Plan Rows", 0)), 1.0)
 
     test = REGION_TEST.format(a="p")
     conds = where_clause(f, settings)[0] + list(extra)
-    box_rows = rows([x for x in conds if x != test])
+    box_rows, period = _estimates(c, params, [x for x in conds if x != test],
+                                  where_clause(replace(f, box=None, region=None, region_info=None), settings)[0]
+                                  + list(extra))
     place = box_rows * (region_fill(f.region_info or {}) if test in conds else 1.0)
-    period = rows(where_clause(replace(f, box=None, region=None, region_info=None), settings)[0] + list(extra))
     walked = period if place < limit else limit * period / place
     walk = walked * WALK_US[not extra and walk_is_index_only(f)] < box_rows * GATHER_US
-    c.execute(text("; ".join(f"SET LOCAL {k} = {v}" for k, v in (WALK_SETTINGS if walk else GATHER_SETTINGS).items())))
+    if apply and (sql := settings_sql(walk)):
+        c.execute(text(sql))
     return walk
+
+
+def settings_sql(walk: bool) -> str:
+    """``SET LOCAL``s (with a trailing ``; ``) still to run for ``walk_time_index(..., apply=False)``'s
+    decision: what ``WALK_SETTINGS`` adds to ``GATHER_SETTINGS``."""
+    extra = {k: v for k, v in (WALK_SETTINGS if walk else GATHER_SETTINGS).items() if GATHER_SETTINGS.get(k) != v}
+    return "".join(f"SET LOCAL {k} = {v}; " for k, v in extra.items())
+
+
+def _estimates(c, params: dict, *wheres: list[str]) -> list[float]:
+    """The planner's row estimates of ``profiles p`` under each list of conditions, from one
+    ``EXPLAIN`` of their ``UNION ALL`` (each branch of its ``Append`` is one estimate), after
+    ``SET LOCAL GATHER_SETTINGS`` in the same round trip (no parallel plan: a ``Gather`` would
+    show per-worker rows inside). Separate ``EXPLAIN``s if the plan has another shape."""
+    from sqlalchemy import text
+
+    def rows(node: dict) -> float:
+        return max(float(node.get("Plan Rows", 0)), 1.0)
+
+    def explain(sql: str) -> dict:
+        plan = c.execute(text(sql), params).scalar()
+        return (plan[0] if isinstance(plan, list) else plan)["Plan"]
+
+    selects = ["SELECT 1 FROM profiles p " + ("WHERE " + " AND ".join(w) if w else "") for w in wheres]
+    sets = "".join(f"SET LOCAL {k} = {v}; " for k, v in GATHER_SETTINGS.items())
+    top = explain(sets + "EXPLAIN (FORMAT JSON) " + " UNION ALL ".join(selects))
+    kids = top.get("Plans") or []
+    if top.get("Node Type") == "Append" and len(kids) == len(selects):
+        return [rows(k) for k in kids]
+    return [rows(explain("EXPLAIN (FORMAT JSON) " + s)) for s in selects]
 
 
 def walk_is_index_only(f: Filters) -> bool:
@@ -384,10 +423,19 @@ def utc(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
     return df
 
 
+def reader(settings: Settings):
+    """A read-only connection (a context manager) for a DAL call that needs one before ``run``
+    (to resolve a region name on it, say) and passes it to ``run(..., conn=)``."""
+    return get_engine(readonly=True, settings=settings).connect()
+
+
 def run(name: str, sql: str, params: dict, settings: Settings | None,
-        fetch: Callable[[Any], Any] | None = None, use_cache: bool = True) -> Any:
+        fetch: Callable[[Any], Any] | None = None, use_cache: bool = True, conn=None) -> Any:
     """Run ``fetch(connection)`` (default: ``sql`` as a DataFrame) on the read-only engine,
-    through the query cache, and record it for ``last_query``."""
+    through the query cache, and record it for ``last_query``. ``conn``: the connection to run
+    on (from ``reader``; a new one by default)."""
+    import contextlib
+
     from sqlalchemy import text
 
     settings = settings or get_settings()
@@ -396,7 +444,8 @@ def run(name: str, sql: str, params: dict, settings: Settings | None,
             return frame_of(c.execute(text(sql), params))
     t0 = time.perf_counter()
     token = _RAN.set(None)
-    with get_engine(readonly=True, settings=settings).connect() as c:
+    with (contextlib.nullcontext(conn) if conn is not None
+          else get_engine(readonly=True, settings=settings).connect()) as c:
         if use_cache and settings.cache_ttl_s > 0:
             cache = qcache.get_cache(settings)
             key = cache.make_key(database_urls(settings)["reader"], name, sql, _jsonable(params),

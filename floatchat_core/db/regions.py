@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import math
 import re
 import unicodedata
 from typing import Any
@@ -336,7 +337,11 @@ def _bbox(r) -> list[float]:
     if r.sxmax - r.sxmin < (r.xmax - r.xmin) - 1e-9:      # narrower in 0..360: it straddles 180°
         west = r.sxmin - 360 if r.sxmin > 180 else r.sxmin
         east = r.sxmax - 360 if r.sxmax > 180 else r.sxmax
-    return [round(v, 4) for v in (west, r.ymin, east, r.ymax)]
+    # rounded outwards (1e-4°): the box always holds the whole region, so a box test ahead of
+    # the exact one (dalcore.where_clause) never drops a profile on the region's edge
+    out = [math.floor(west * 1e4) / 1e4, math.floor(r.ymin * 1e4) / 1e4,
+           math.ceil(east * 1e4) / 1e4, math.ceil(r.ymax * 1e4) / 1e4]
+    return [round(v, 4) for v in out]
 
 
 def _region(c, region_id: int) -> dict | None:
@@ -355,7 +360,7 @@ def _threshold(settings: Settings) -> float:
 
 
 def resolve_region(name: str, threshold: float | None = None, limit: int = 5, *,
-                   settings: Settings | None = None) -> dict[str, Any]:
+                   settings: Settings | None = None, conn=None) -> dict[str, Any]:
     """Resolve a user's region name: exact name → alias → fuzzy (pg_trgm similarity).
 
     Names compare normalised (case, accents, punctuation, "the" ignored). Returns
@@ -363,48 +368,84 @@ def resolve_region(name: str, threshold: float | None = None, limit: int = 5, *,
     ``"ambiguous"`` (the two best fuzzy scores within ``AMBIGUITY_MARGIN``; ``region`` is then
     None and the caller should ask) or ``"none"``. ``region`` is ``{id, name, kind, argo_code,
     area_km2, bbox: [west, south, east, north]}``; ``candidates`` lists ``{id, name, score}``
-    (score 0..1), best first, at most ``limit``.
+    (score 0..1), best first, at most ``limit``. ``conn``: a read-only SQLAlchemy connection to
+    use (the caller's, saving a checkout); a new one by default.
     """
-    from sqlalchemy import text
-
     settings = settings or get_settings()
     threshold = _threshold(settings) if threshold is None else float(threshold)
     q = normalise(name or "")
-    result: dict[str, Any] = {"status": "none", "region": None, "candidates": []}
     if not q:
-        return result
+        return {"status": "none", "region": None, "candidates": []}
+    if conn is not None:
+        return _resolve_cached(conn, q, threshold, int(limit))
     with get_engine(readonly=True, settings=settings).connect() as c:
-        # the answer only changes when the regions do (seeding bumps the cache generation, as
-        # every ingestion does): keyed on both, a repeated name costs one small query, not the
-        # ~300 names normalised in Python and the region's box computed (12 ms a call)
-        state = tuple(c.execute(text("SELECT key, value FROM app_state WHERE key IN (:k, 'cache_generation') "
-                                     "ORDER BY key"), {"k": STATE_KEY}).all())
-        key = (c.engine.url.render_as_string(hide_password=True), state, q, threshold, int(limit))
-        if (hit := _RESOLVED.get(key)) is not None:
-            return copy.deepcopy(hit)
-        result = _resolve(c, q, threshold, limit, result)
-    if len(_RESOLVED) >= 1024:
-        _RESOLVED.clear()
-    _RESOLVED[key] = copy.deepcopy(result)
+        return _resolve_cached(c, q, threshold, int(limit))
+
+
+#: What only changes when the regions do, by (database, regions fingerprint and cache generation):
+#: answers by (..., name, threshold, limit); the normalised names and aliases → region id; a
+#: region's row with its box.
+_RESOLVED: dict[tuple, dict[str, Any]] = {}
+_NAMES: dict[tuple, tuple[dict[str, int], dict[str, int]]] = {}
+_REGIONS: dict[tuple, dict[str, Any]] = {}
+
+
+def _remember(cache: dict, key: tuple, value: Any) -> None:
+    if len(cache) >= 1024:
+        cache.clear()
+    cache[key] = value
+
+
+def _resolve_cached(c, q: str, threshold: float, limit: int) -> dict[str, Any]:
+    from sqlalchemy import text
+
+    # the answer only changes when the regions do (seeding bumps the cache generation, as every
+    # ingestion does): keyed on both, a repeated name costs one small query; a new name the
+    # region's row (~1–2 ms for its box), never the ~300 names normalised in Python again
+    state = tuple(c.execute(text("SELECT key, value FROM app_state WHERE key IN (:k, 'cache_generation') "
+                                 "ORDER BY key"), {"k": STATE_KEY}).all())
+    db = (c.engine.url.render_as_string(hide_password=True), state)
+    key = (*db, q, threshold, limit)
+    if (hit := _RESOLVED.get(key)) is not None:
+        return copy.deepcopy(hit)
+    result = _resolve(c, db, q, threshold, limit, {"status": "none", "region": None, "candidates": []})
+    _remember(_RESOLVED, key, copy.deepcopy(result))
     return result
 
 
-#: resolve_region's answers by (database, regions fingerprint and cache generation, name, ...)
-_RESOLVED: dict[tuple, dict[str, Any]] = {}
-
-
-def _resolve(c, q: str, threshold: float, limit: int, result: dict[str, Any]) -> dict[str, Any]:
+def _names(c, db: tuple) -> tuple[dict[str, int], dict[str, int]]:
+    """(normalised region name → id of the first region by id bearing it, alias → region id)."""
     from sqlalchemy import text
 
-    rows = c.execute(text("SELECT id, name FROM ocean_regions ORDER BY id")).all()
-    exact = [r for r in rows if normalise(r.name) == q]
-    status, region_id = ("exact", exact[0].id) if exact else ("none", None)
-    if region_id is None:
-        region_id = c.execute(text("SELECT region_id FROM region_aliases WHERE alias = :q"),
-                              {"q": q}).scalar()
-        status = "alias" if region_id is not None else "none"
+    if (hit := _NAMES.get(db)) is None:
+        by_name: dict[str, int] = {}
+        for r in c.execute(text("SELECT id, name FROM ocean_regions ORDER BY id")).all():
+            by_name.setdefault(normalise(r.name), r.id)
+        aliases = dict(c.execute(text("SELECT alias, region_id FROM region_aliases")).all())
+        _remember(_NAMES, db, hit := (by_name, aliases))
+    return hit
+
+
+def _region_of(c, db: tuple, region_id: int) -> dict[str, Any] | None:
+    if (hit := _REGIONS.get((*db, region_id))) is None:
+        hit = _region(c, region_id)
+        if hit is None:
+            return None
+        _remember(_REGIONS, (*db, region_id), hit)
+    return copy.deepcopy(hit)
+
+
+def _resolve(c, db: tuple, q: str, threshold: float, limit: int, result: dict[str, Any]) -> dict[str, Any]:
+    from sqlalchemy import text
+
+    by_name, aliases = _names(c, db)
+    status, region_id = "none", None
+    if q in by_name:
+        status, region_id = "exact", by_name[q]
+    elif q in aliases:
+        status, region_id = "alias", aliases[q]
     if region_id is not None:
-        region = _region(c, region_id)
+        region = _region_of(c, db, region_id)
         return {"status": status, "region": region,
                 "candidates": [{"id": region["id"], "name": region["name"], "score": 1.0}]}
 
@@ -427,7 +468,7 @@ def _resolve(c, q: str, threshold: float, limit: int, result: dict[str, Any]) ->
         result["status"] = "ambiguous"
         return result
     result["status"] = "fuzzy"
-    result["region"] = _region(c, cands[0].id)
+    result["region"] = _region_of(c, db, cands[0].id)
     return result
 
 
