@@ -58,6 +58,12 @@ def _hover(fig, renderers, fields: list[tuple[str, str]]) -> None:
     fig.add_tools(HoverTool(renderers=renderers, tooltips=tips, formatters={"@{juld}": "datetime"}))
 
 
+def _glyph(fig, source, glyph):
+    """Add ``glyph`` drawing ``source`` to ``fig``: one glyph model per renderer (the figure methods add
+    non-selection and muted copies of each glyph, which BokehJS derives itself when left unset)."""
+    return fig.add_glyph(source, glyph)
+
+
 def _figure(title: str, width: int, height: int, **kw):
     from bokeh.plotting import figure
 
@@ -75,7 +81,10 @@ def _map_figure(df: pd.DataFrame, title: str, width: int, height: int, pad: floa
     x, y = plots.coastline_paths("50m")
     m = max(x1 - x0, y1 - y0) * 0.1 + 1.0
     cx, cy = plots.clip_lines(x, y, (x0 - m, y0 - m, x1 + m, y1 + m))
-    fig.line(cx, cy, color="#555555", line_width=0.6)      # NaN rows break the line between coastlines
+    from bokeh.models import ColumnDataSource, Line
+
+    # NaN rows break the line between coastlines
+    _glyph(fig, ColumnDataSource({"x": cx, "y": cy}), Line(x="x", y="y", line_color="#555555", line_width=0.6))
     return fig
 
 
@@ -87,11 +96,13 @@ def trajectory_figure(traj: pd.DataFrame, *, title: str = "trajectory", width: i
     fig = _map_figure(t, title, width, height, 3.0)
     cols = ["longitude", "latitude"] + [c for c in _HOVER_COLS if c in t]
     src = _source(t, cols)
-    fig.line("longitude", "latitude", source=src, color=color, line_width=2)
-    pts = fig.scatter("longitude", "latitude", source=src, color=color, size=5, line_color="white")
+    from bokeh.models import ColumnDataSource, Line, Scatter
+
+    _glyph(fig, src, Line(x="longitude", y="latitude", line_color=color, line_width=2))
+    pts = _glyph(fig, src, Scatter(x="longitude", y="latitude", size=5, fill_color=color, line_color="white"))
     if len(t):
-        fig.scatter(x=[float(t["longitude"].iloc[-1])], y=[float(t["latitude"].iloc[-1])], marker="triangle",
-                    size=11, color=color, line_color="black")
+        last = ColumnDataSource({"x": [float(t["longitude"].iloc[-1])], "y": [float(t["latitude"].iloc[-1])]})
+        _glyph(fig, last, Scatter(x="x", y="y", marker="triangle", size=11, fill_color=color, line_color="black"))
     _hover(fig, [pts], [(c.replace("_", " "), c) for c in cols[2:]])
     return fig
 
@@ -99,7 +110,7 @@ def trajectory_figure(traj: pd.DataFrame, *, title: str = "trajectory", width: i
 def points_figure(df: pd.DataFrame, value: str | None = None, *, title: str = "", width: int = 760,
                   height: int = 420, cmap: str = "RdYlBu_r"):
     """Positions over coastlines, coloured by ``value`` (with a colour bar) when given."""
-    from bokeh.models import ColorBar, LinearColorMapper
+    from bokeh.models import ColorBar, LinearColorMapper, Scatter
     from bokeh.palettes import RdYlBu11
 
     sub = df.dropna(subset=["longitude", "latitude"] + ([value] if value else []))
@@ -109,12 +120,12 @@ def points_figure(df: pd.DataFrame, value: str | None = None, *, title: str = ""
     if value:
         lo, hi = (float(sub[value].min()), float(sub[value].max())) if len(sub) else (0.0, 1.0)
         mapper = LinearColorMapper(palette=RdYlBu11 if cmap == "RdYlBu_r" else cmap, low=lo, high=hi)
-        pts = fig.scatter("longitude", "latitude", source=src, size=6, line_color=None,
-                          fill_color={"field": value, "transform": mapper})
+        pts = _glyph(fig, src, Scatter(x="longitude", y="latitude", size=6, line_color=None,
+                                       fill_color={"field": value, "transform": mapper}))
         fig.add_layout(ColorBar(color_mapper=mapper, title=plots.label(value)), "right")
     else:
-        pts = fig.scatter("longitude", "latitude", source=src, size=7, fill_alpha=0.5, fill_color="#1565c0",
-                          line_color="#1565c0", line_width=1.5)
+        pts = _glyph(fig, src, Scatter(x="longitude", y="latitude", size=7, fill_alpha=0.5, fill_color="#1565c0",
+                                       line_color="#1565c0", line_width=1.5))
     _hover(fig, [pts], [(c.replace("_", " "), c) for c in cols[2:]])
     return fig
 
@@ -149,10 +160,10 @@ def profiles_figure(levels: pd.DataFrame, parameter: str, *, title: str | None =
     if key and {"platform_number", "cycle_number"} <= set(d.columns):
         first = d.iloc[order[starts]]
         names = (first["platform_number"].astype(str) + " c" + first["cycle_number"].astype(int).astype(str)).tolist()
-    from bokeh.models import ColumnDataSource
+    from bokeh.models import ColumnDataSource, MultiLine
 
     src = ColumnDataSource({"xs": xs, "ys": ys, "color": colors, "profile": names})
-    r = fig.multi_line("xs", "ys", source=src, line_color="color", line_width=1.5)
+    r = _glyph(fig, src, MultiLine(xs="xs", ys="ys", line_color="color", line_width=1.5))
     _hover(fig, [r], [("profile", "profile")])
     return fig
 

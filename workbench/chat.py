@@ -10,14 +10,18 @@ follow-up suggestions. Context is kept per browser session (one ``ChatSession`` 
 from __future__ import annotations
 
 import asyncio
+import datetime
+import functools
 import io
 import json
 import logging
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import panel as pn
@@ -66,6 +70,14 @@ MESSAGE_CSS = """
   min-height: 0 !important;
   vertical-align: baseline !important;
 }
+"""
+
+
+# a button group whose buttons wrap onto several lines and read as separate chips
+CHIPS_CSS = """
+.bk-btn-group { flex-wrap: wrap; gap: 4px; }
+.bk-btn-group > .bk-btn { flex: 0 1 auto; border-radius: 14px !important; margin: 0 !important;
+                          white-space: normal; text-align: left; }
 """
 
 
@@ -120,9 +132,7 @@ def provenance_html(answer: Any, elapsed_s: float | None = None) -> str:
     pane: under the Bootstrap template the collapsed Card kept its body's height as an empty grey
     block. Raw HTML in the provenance (SQL, parameters) is escaped.
     """
-    from markdown_it import MarkdownIt
-
-    body = MarkdownIt("commonmark", {"html": False}).render(provenance_markdown(answer, elapsed_s))
+    body = _markdown().render(provenance_markdown(answer, elapsed_s))
     return (f'<details style="{_DETAILS_STYLE}"><summary style="cursor:pointer;font-weight:600">'
             f'How this was answered</summary><div style="overflow-x:auto">{body}</div></details>')
 
@@ -144,19 +154,73 @@ def _download(answer: Any, fmt: str) -> io.BytesIO:
         return io.BytesIO(path.read_bytes())
 
 
-class _OfflineChatMessage(pn.chat.ChatMessage):
-    """A chat message whose edit toggle is inline SVG (named icons load a web font from a CDN)."""
+class _LightChatMessage(pn.chat.ChatMessage):
+    """A ``ChatMessage`` with only what this chat shows: avatar, name and time, the body.
+
+    Panel's message also builds an edit toggle, an edit text area, copy and reaction icons, header and
+    footer columns, an activity dot and reactive expressions for each: 28 Bokeh models and ~100 ms of
+    Python per message on a 2-core machine, twice per question (the question and the answer), on the
+    event loop every session of the process shares. This one builds 14 models in about half the time
+    (measured with ``benchmarks/ui.py``). None of those parts are shown here: no edit callback, and
+    reactions and copying are off. Its layout uses Panel's own message stylesheet classes
+    (``left``/``avatar``, ``right``, ``name``, ``center``, ``placeholder``), so it looks the same.
+    """
 
     def __init__(self, object=None, **params):
-        super().__init__(object=object, **params)
-        self.edit_icon.param.update(icon=ICONS["edit"], active_icon=ICONS["x"])
+        self._exit_stack = ExitStack()
+        if params.get("timestamp") is None:
+            tz = params.get("timestamp_tz")
+            if tz is None and pn.state.browser_info and pn.state.browser_info.timezone:
+                tz = pn.state.browser_info.timezone
+            params["timestamp"] = datetime.datetime.now(tz=ZoneInfo(tz) if tz else None)
+        params.pop("reaction_icons", None)
+        params.update(show_reaction_icons=False, show_copy_icon=False, show_edit_icon=False)
+        self._internal = True
+        super(pn.chat.ChatMessage, self).__init__(object=object, **params)
+        if not self.avatar:
+            self._update_avatar()
+        self._build_layout()
+
+    def _build_layout(self):
+        from html import escape
+
+        from panel.viewable import Viewable
+
+        css = [*self._stylesheets, *self.stylesheets]
+        self._left_col = pn.Column(self._render_avatar(), max_width=60, height=100, css_classes=["left"],
+                                   visible=self.show_avatar, sizing_mode=None, stylesheets=css)
+        self._object_panel = self._create_panel(self.object)
+        # the body sits in the centre row directly (Panel's message wraps it in a Placeholder pane, there to
+        # swap in the edit area: ~20 ms per message)
+        self._center_row = pn.Row(self._object_panel, css_classes=["center"], stylesheets=css, sizing_mode=None)
+        self.param.watch(self._update_object_pane, "object")
+        stamp = self.timestamp.strftime(self.timestamp_format) if self.show_timestamp else ""
+        self._user_html = pn.pane.HTML(
+            f'{escape(str(self.user)) if self.show_user else ""} <span style="font-weight:normal;opacity:.6;'
+            f'font-size:.85em">{stamp}</span>', height=20, css_classes=["name"], sizing_mode=None, stylesheets=css)
+        right = pn.Column(self._user_html, self._center_row, css_classes=["right"], sizing_mode=None,
+                          stylesheets=css)
+        layout = {p: getattr(self, p) for p in self.param if p in Viewable.param and p != "name"}
+        self._composite = pn.Row(self._left_col, right, **dict(layout, stylesheets=css))
+
+    def _update_object_pane(self, event=None):
+        old = self._object_panel
+        self._object_panel = new = self._create_panel(self.object, old=old)
+        if old is not new:
+            self._center_row[:] = [new]
+
+    def _update_chat_copy_icon(self):       # no copy icon
+        pass
+
+    def _update_edit_widgets(self):         # no edit icon
+        pass
 
 
 class _OfflineChatInterface(pn.chat.ChatInterface):
     """``ChatInterface`` with offline icons whose "thinking" placeholder message is built when first
     shown instead of with every session (a whole ChatMessage: ~30 % of the chat's build time)."""
 
-    _message_type = _OfflineChatMessage
+    _message_type = _LightChatMessage
 
     def _update_placeholder(self):
         self._fc_placeholder = None        # built by the property below when first needed
@@ -175,6 +239,15 @@ class _OfflineChatInterface(pn.chat.ChatInterface):
         if getattr(self, "_fc_placeholder", None) is None and message is None:
             return                          # never shown: nothing to remove (and nothing to build)
         super()._replace_placeholder(message)
+
+
+@functools.lru_cache(maxsize=1)
+def _markdown():
+    """One CommonMark renderer (raw HTML off) for the progress and provenance cards: building one costs
+    more than rendering a card."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False})
 
 
 class Progress:
@@ -200,9 +273,7 @@ class Progress:
     def _html(self) -> str:
         from html import escape
 
-        from markdown_it import MarkdownIt
-
-        body = MarkdownIt("commonmark", {"html": False}).render("\n\n".join(self.log))
+        body = _markdown().render("\n\n".join(self.log))
         return (f'<details style="{_DETAILS_STYLE}"><summary style="cursor:pointer">{escape(self.title)}</summary>'
                 f'<div style="overflow-x:auto">{body}</div></details>')
 
@@ -233,13 +304,28 @@ class ChatPane(pn.viewable.Viewer):
             button_properties={k: {"icon": ICONS[k]} for k in ("send", "stop", "rerun", "undo", "clear")},
             message_params={"show_reaction_icons": False, "show_copy_icon": False, "reaction_icons": {},
                             "stylesheets": [MESSAGE_CSS]})
-        self._chips = pn.FlexBox(*[self._chip(q) for q in self.examples], sizing_mode="stretch_width")
+        self._examples = self._chips(self.examples, vertical=False)
         self._info = pn.pane.Markdown("", styles={"color": "#546e7a"}, margin=(0, 10), sizing_mode="stretch_width")
 
-    def _chip(self, question: str, color: str = "light") -> pn.widgets.Button:
-        b = pn.widgets.Button(label=question, color=color, variant="outline", margin=(2, 4))
-        b.on_click(lambda e: self.ask(question))
-        return b
+    def _chips(self, questions: list[str], color: str = "light", vertical: bool = False) -> pn.widgets.CheckButtonGroup:
+        """Questions as one row (or column) of buttons; clicking one asks it.
+
+        One Bokeh model for the whole group (a ``Button`` each was ~4 models with its layout box: the
+        answer's follow-ups are built per answer, on the event loop every session of the process shares).
+        A button group that never stays pressed: a click asks, then the group is released.
+        """
+        group = pn.widgets.CheckButtonGroup(options=list(questions), value=[], color=color, variant="outline",
+                                            orientation="vertical" if vertical else "horizontal", margin=(2, 4),
+                                            stylesheets=[CHIPS_CSS], sizing_mode="stretch_width")
+
+        def _clicked(event):
+            if event.new:
+                question = event.new[-1]
+                group.value = []
+                self.ask(question)
+
+        group.param.watch(_clicked, "value")
+        return group
 
     def _session(self):
         if self.session is None:
@@ -339,10 +425,26 @@ class ChatPane(pn.viewable.Viewer):
         parts.append(pn.pane.HTML(provenance_html(answer, elapsed_s), sizing_mode="stretch_width"))
         follow = list(getattr(answer, "suggestions", None) or [])[:4]
         if follow:
-            parts.append(pn.FlexBox(*[self._chip(q, "primary") for q in follow], sizing_mode="stretch_width"))
+            parts.append(self._chips(follow, "primary", vertical=True))
         return pn.Column(*parts, sizing_mode="stretch_width")
 
     def _downloads(self, answer: Any) -> pn.Row:
+        """A "Download…" button that opens the format buttons (CSV, NetCDF, Parquet) when clicked.
+
+        The three ``FileDownload`` widgets are built on demand: they are ~10 Bokeh models per answer,
+        built on the event loop every session of the process shares, for a click most answers never get.
+        """
+        row = pn.Row()
+        more = pn.widgets.Button(label="⬇ Download…", color="light", width=130, margin=(5, 10))
+
+        def _open(_event=None):
+            row[:] = self._download_buttons(answer)
+
+        more.on_click(_open)
+        row.append(more)
+        return row
+
+    def _download_buttons(self, answer: Any) -> list[pn.widgets.FileDownload]:
         buttons = []
         for fmt, label in (("csv", "CSV"), ("netcdf", "NetCDF"), ("parquet", "Parquet")):
             if fmt == "netcdf" and getattr(answer, "to_netcdf", None) is None:
@@ -351,10 +453,10 @@ class ChatPane(pn.viewable.Viewer):
             buttons.append(pn.widgets.FileDownload(callback=lambda a=answer, f=fmt: _download(a, f),
                                                    filename=f"floatchat-answer.{suffix}", label=f"⬇ {label}",
                                                    color="light", width=110, embed=False))
-        return pn.Row(*buttons)
+        return buttons
 
     def __panel__(self):
-        return pn.Column(pn.pane.Markdown("**Try:**", margin=(0, 5)), self._chips, self._info, self._chat,
+        return pn.Column(pn.pane.Markdown("**Try:**", margin=(0, 5)), self._examples, self._info, self._chat,
                          sizing_mode="stretch_width")
 
 

@@ -46,7 +46,10 @@ def _warm_up() -> None:
             plots.coastline_paths(scale)
         plots.bbox_minimap_svg(None)
         chat.ChatPane()                       # Panel's chat widgets, templates and stylesheets
-        import floatchat_core.chat            # noqa: F401 - the question engine's imports
+        from floatchat_core.chat import parser   # the question engine's imports and name tables
+
+        parser.region_names()                 # ~1 s of Natural Earth names, else in the first question
+        parser.place_names()
     except Exception as exc:   # warming up is an optimisation; never block the server on it
         logging.getLogger("workbench").warning("serve.warm_up_failed error=%s", exc)
     gc.collect()

@@ -80,3 +80,57 @@ def test_progress_card_streams_steps_into_one_model():
     prog.step("✔ done", "**Queried**: 3 rows")
     assert "✔ done" in model.text and "Queried" in model.text          # the same model, its text updated
     assert "Parsed" in prog.pane.object and "Queried" in prog.pane.object and "<script" not in prog.pane.object
+
+
+def test_download_button_opens_the_format_buttons_and_they_hold_the_frame(sample_db):
+    import io
+
+    from floatchat_core.chat import ChatSession
+
+    answer = ChatSession().ask("Show the trajectory of float 2902269")
+    view = ChatPane().render(answer, 0.5)
+    row = [p for p in view.objects if isinstance(p, pn.Row)
+           and any(isinstance(w, pn.widgets.Button) and "Download" in w.label for w in p.objects)][0]
+    assert not any(isinstance(w, pn.widgets.FileDownload) for w in row.objects)   # built only when asked
+    row.objects[0].clicks += 1
+    files = {w.filename.rsplit(".", 1)[1]: w for w in row.objects if isinstance(w, pn.widgets.FileDownload)}
+    assert set(files) >= {"csv", "parquet"}
+    csv = pd.read_csv(io.BytesIO(files["csv"].callback().getvalue()), comment="#")
+    assert len(csv) == len(answer.frame)
+    assert sorted(csv["cycle_number"]) == sorted(answer.frame["cycle_number"])
+    parquet = pd.read_parquet(io.BytesIO(files["parquet"].callback().getvalue()))
+    assert len(parquet) == len(answer.frame)
+
+
+def test_light_chat_message_shows_user_time_and_body_and_follows_object_changes():
+    from bokeh.document import Document
+
+    from workbench.chat import _LightChatMessage
+
+    msg = _LightChatMessage("first", user="You", show_reaction_icons=True, reaction_icons={"favorite": "heart"})
+    doc = Document()
+    doc.add_root(msg.get_root(doc))
+    html = msg._user_html.object
+    assert "You" in html and msg.timestamp.strftime(msg.timestamp_format) in html
+    assert len(list(doc.models)) < 20                    # Panel's own message: 28 models for the same
+    msg.object = "second"
+    assert msg._center_row.objects == [msg._object_panel] and msg._object_panel.object == "second"
+    assert msg.serialize() == "second"
+    card = pn.pane.HTML("<b>card</b>")
+    msg.object = card                                     # a new kind of body replaces the old one
+    assert msg._center_row.objects == [card]
+
+
+def test_follow_up_chips_are_one_button_group_that_asks_and_releases():
+    from bokeh.document import Document
+
+    pane = ChatPane(examples=["How many floats are there?", "Show the trajectory of float 2902269"])
+    pane._chat.callback = None                 # only the question's own message: no engine behind it here
+    group = pane._examples
+    doc = Document()
+    model = group.get_root(doc)
+    assert list(model.labels) == pane.examples
+    group.value = ["Show the trajectory of float 2902269"]
+    assert group.value == [] and list(model.active) == []
+    sent = [m for m in pane._chat.objects if m.user == "You"]
+    assert [m.object for m in sent] == ["Show the trajectory of float 2902269"]

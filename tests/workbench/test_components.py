@@ -100,6 +100,32 @@ def test_floatmap_highlight_takes_answer_positions(sample_db):
     assert len(fmap._hl_pipe.data) == 7
 
 
+def test_floatmap_highlight_updates_only_its_layer_in_a_rendered_map(sample_db):
+    """In a rendered map (a Bokeh document, as a browser session has) an answer's highlight replaces
+    the highlight layer's source data; the raster's source is left alone."""
+    from bokeh.document import Document
+
+    from workbench.floatmap import FloatMap
+
+    fmap = FloatMap()
+    view = fmap.__panel__()
+    doc = Document()
+    doc.add_root(view.get_root(doc))
+    (plot, _), = fmap._hv_pane._plots.values()
+    layers = {k: sp.handles["source"] for k, sp in plot.subplots.items()}
+    raster_before = dict(layers[("Image", "I")].data)
+    pos = dal.profile_positions().head(7)
+    fmap.highlight = pos.drop(columns=["juld"])          # a frame without times still highlights
+    data = layers[("Points", "I")].data
+    assert sorted(data["platform_number"]) == sorted(pos["platform_number"])
+    assert np.allclose(np.sort(data["longitude"]), np.sort(pos["longitude"].to_numpy()))
+    assert set(data) == {"longitude", "latitude", "platform_number", "cycle_number", "juld"}
+    assert layers[("Image", "I")].data.keys() == raster_before.keys()
+    assert all(layers[("Image", "I")].data[k] is raster_before[k] for k in raster_before)
+    fmap.highlight = None
+    assert len(layers[("Points", "I")].data["longitude"]) == 0
+
+
 def test_profile_view_draws_dal_levels_with_pressure_down(sample_db):
     from workbench.profiles import ProfileView
 
