@@ -22,6 +22,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,16 @@ def _machine() -> dict:
 
     return {"cpus": os.cpu_count(), "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
             "python": platform.python_version(), "platform": platform.platform()}
+
+
+def calibrate() -> float:
+    """Seconds for 10 M pure-Python additions: how fast this host runs right now (a shared VM's
+    speed varies up to 2× over a day; compare figures taken at similar calibrations)."""
+    t0 = time.perf_counter()
+    s = 0
+    for i in range(10_000_000):
+        s += i
+    return round(time.perf_counter() - t0, 3)
 
 
 def _cases(rng: np.random.Generator, sample: dict) -> dict:
@@ -155,7 +166,7 @@ def _explain(q: dict) -> str:
         return f"(EXPLAIN failed: {type(exc).__name__}: {str(exc).splitlines()[0]})"
 
 
-def bench_size(n_profiles: int, repeat: int, seed: int) -> dict:
+def bench_size(n_profiles: int, repeat: int, seed: int, only: Sequence[str] = ()) -> dict:
     import importlib
 
     from floatchat_core.config import override
@@ -169,6 +180,8 @@ def bench_size(n_profiles: int, repeat: int, seed: int) -> dict:
     out = {}
     with override(cache_ttl_s=0):
         for name, fn in _cases(rng, sample).items():
+            if only and not any(o.lower() in name.lower() for o in only):
+                continue
             reps = 3 if name == "all profile positions (map)" else repeat
             times, rows, plans = [], [], []
             try:
@@ -231,6 +244,8 @@ def main(argv=None) -> int:
                     help="keep the benchmark database in this FLOATCHAT_HOME and reuse it: a size already "
                          "filled there is not filled again (filling 1 M profiles takes ~40 min)")
     ap.add_argument("--fill-only", action="store_true", help="fill the database to the sizes, time nothing")
+    ap.add_argument("--only", default="", help="comma-separated parts of query names: time only those "
+                    "(e.g. 'levels,region +')")
     args = ap.parse_args(argv)
     sizes = sorted({int(x) for x in str(args.profiles).split(",") if x.strip()})
     if args.smoke:
@@ -241,7 +256,10 @@ def main(argv=None) -> int:
 
     from floatchat_core.db.synthdb import populate
 
-    results: dict = {"machine": _machine(), "load_before": os.getloadavg(), "sizes": {}}
+    only = [x.strip() for x in args.only.split(",") if x.strip()]
+    results: dict = {"machine": _machine(), "load_before": os.getloadavg(), "calibration_s": calibrate(),
+                     "sizes": {}}
+    print(f"calibration: 10 M Python additions in {results['calibration_s']} s", flush=True)
     t_all = time.perf_counter()
     with bench_database(args.home, "floatchat-qbench-") as home:
         done, floats_done = profile_count(), 0
@@ -264,8 +282,10 @@ def main(argv=None) -> int:
                 print(f"filled to {size:,} profiles ({info['seconds']} s)", flush=True)
                 continue
             res = {"populate": info, "size": db_size(), "load_before": os.getloadavg()}
-            res["queries"] = bench_size(size, args.repeat, seed=i)
+            res["calibration_s"] = calibrate()
+            res["queries"] = bench_size(size, args.repeat, seed=i, only=only)
             res["load_after"] = os.getloadavg()
+            res["calibration_after_s"] = calibrate()
             results["sizes"][size] = res
             _print_size(size, res)
     results["load_after"] = os.getloadavg()
@@ -284,6 +304,8 @@ def _print_size(size: int, res: dict) -> None:
           f"populate {pop['seconds']} s = {pop['profiles_per_min']:,} profiles/min)")
     print(f"database {sz['database_bytes'] / 2**30:.2f} GiB = {per_m:.2f} GiB per million profiles "
           f"(profiles table {sz['profiles_bytes'] / 2**30:.2f} GiB); load average {res['load_before']}")
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')}; calibration (10 M Python additions) {res['calibration_s']} s "
+          f"before, {res['calibration_after_s']} s after; load average after {res['load_after']}")
     print(f"{'query':42s} {'p50 ms':>9s} {'p95 ms':>9s} {'rows (median/max)':>18s}  target")
     for name, r in res["queries"].items():
         tgt = "" if "target_ms" not in r else f"< {r['target_ms']} ms {'ok' if r['met'] else 'MISSED'}"

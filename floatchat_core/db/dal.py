@@ -253,7 +253,6 @@ def profile_levels(profile_ids, parameters: Sequence[str] | None = None, pres_mi
     an untrusted depth is unusable). ``pres_min``/``pres_max`` (dbar) keep levels whose selected
     pressure lies in the range. ``parameters`` default to every parameter the profiles hold.
     """
-    from sqlalchemy import text
 
     settings = settings or get_settings()
     core.check_mode(mode)
@@ -269,39 +268,8 @@ def profile_levels(profile_ids, parameters: Sequence[str] | None = None, pres_mi
         range_sql += " AND p.pres_min <= :lv_pres_max"
 
     def fetch(c):
-        wanted = names
-        if parameters is None:
-            present = c.execute(text("SELECT DISTINCT unnest(parameters) FROM profiles WHERE id = ANY(:ids)"),
-                                {"ids": ids}).scalars().all()
-            wanted = [p for p in BY_NAME if p in set(present) and p != "PRES"]
-        axes = {"core": [p for p in wanted if BY_NAME[p].axis == "core"],
-                "bgc": [p for p in wanted if BY_NAME[p].axis == "bgc"]}
-        use_axes = [a for a in ("core", "bgc") if axes[a] or (a == "core" and not wanted)]
-        layout = [(a, ["pres" if a == "core" else "bgc_pres"] + [BY_NAME[p].column for p in axes[a]])
-                  for a in use_axes]
-        types = ["int", "text", "int", "ts", "float8", "float8"]
-        for _a, prefixes in layout:
-            types += levels.axis_types(prefixes, with_errors=mode == "expert")
-
-        def statement(fast: bool) -> str:
-            cols = ["p.id", "p.platform_number::text", "p.cycle_number::int8", "p.juld", "p.latitude::float8",
-                    "p.longitude::float8"]
-            for _a, prefixes in layout:
-                cols += levels.axis_columns(prefixes, with_errors=mode == "expert", fast=fast)
-            return f"SELECT {', '.join(cols)} FROM profiles p WHERE p.id = ANY(:ids){range_sql}"
-
-        sql = statement(fast=True)
-        try:
-            rows = core.copy_binary_rows(c.connection.driver_connection, sql, sql_params, types)
-        except Exception as exc:       # a vector that cannot be built (NaN, infinity): array_send instead
-            if getattr(exc, "pgcode", None) is None or exc.pgcode[:2] not in ("22", "54"):
-                raise
-            log.info("dal: profile_levels in the array_send format (%s)", str(exc).splitlines()[0])
-            c.rollback()
-            sql = statement(fast=False)
-            rows = core.copy_binary_rows(c.connection.driver_connection, sql, sql_params, types)
-        core.ran(sql)                  # the statement depends on the profiles' parameters
-        return levels.levels_frame(rows, ids, axes, layout, mode, pres_min, pres_max)
+        return levels.fetch(c, ids, names, parameters is None, mode, range_sql, sql_params, pres_min, pres_max,
+                            settings, _levels_pool())
 
     key_sql = f"profile_levels {names} {mode} {range_sql} {pres_min} {pres_max}"
     return core.run("profile_levels", key_sql, sql_params, settings, fetch=fetch)
@@ -421,6 +389,18 @@ def _window_matrix(bufs: list, kind: str, parts: int = 4) -> tuple[np.ndarray, n
 #: profile_levels' 100 profiles too: no gain, the decoding is as large as the server's share).
 _SLICE_SPLIT = 2000
 _POOL = None
+
+
+def _levels_pool():
+    global _LEVELS_POOL
+    if _LEVELS_POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _LEVELS_POOL = ThreadPoolExecutor(max_workers=levels.WAYS - 1, thread_name_prefix="floatchat-levels")
+    return _LEVELS_POOL
+
+
+_LEVELS_POOL = None
 
 
 def _slice_pool():

@@ -22,7 +22,7 @@ half the server time. A vector holds no NULL or NaN, 1–16,000 elements, so:
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -104,6 +104,41 @@ def decode(bufs: Sequence, kind: str, n: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- the statement
+#: ``profile_levels`` reads its profiles over up to ``WAYS`` connections at once, ``SPLIT`` or
+#: more each (each share's cold TOAST pages read by its own backend): 100 profiles not read
+#: lately, at 1 M profiles, 31 ms of COPY on one connection, 24 on two, 20 on four; warm,
+#: no gain and no loss.
+SPLIT = 40
+WAYS = 2
+
+
+def copy_levels(c, statement: Callable[[bool], str], params: dict, types: list[str]) -> tuple[list, str]:
+    """The rows of ``statement(fast=True)`` (``dalcore.copy_binary_rows`` on the SQLAlchemy
+    connection ``c``) and the statement that gave them: ``statement(fast=False)`` (the
+    ``array_send`` format) when a vector could not be built (a NaN or an infinity, SQLSTATE
+    class 22; more than 16,000 elements, class 54)."""
+    sql = statement(True)
+    try:
+        return core.copy_binary_rows(c.connection.driver_connection, sql, params, types), sql
+    except Exception as exc:
+        if getattr(exc, "pgcode", None) is None or exc.pgcode[:2] not in ("22", "54"):
+            raise
+        log.info("dal: profile_levels in the array_send format (%s)", str(exc).splitlines()[0])
+        # the failed COPY ran on the driver's connection, maybe outside any transaction SQLAlchemy began
+        c.rollback() if c.in_transaction() else c.connection.dbapi_connection.rollback()
+        sql = statement(False)
+        return core.copy_binary_rows(c.connection.driver_connection, sql, params, types), sql
+
+
+def copy_levels_on_new_connection(statement: Callable[[bool], str], params: dict, types: list[str],
+                                  settings) -> tuple[list, str]:
+    """``copy_levels`` on a connection of its own from the read-only pool (for a thread)."""
+    from .engine import get_engine
+
+    with get_engine(readonly=True, settings=settings).connect() as c:
+        return copy_levels(c, statement, params, types)
+
+
 def axis_columns(prefixes: list[str], with_errors: bool, fast: bool = True) -> list[str]:
     """An axis as columns: its length ``n``; every parameter's raw and adjusted arrays (+ the
     adjusted error when ``with_errors``) then their raw and adjusted QC (``send_real`` /
@@ -129,6 +164,86 @@ def axis_types(prefixes: list[str], with_errors: bool) -> list[str]:
     return ["int"] + ["bytes"] * ((3 if with_errors else 2) * k + 2 * k) + ["text"] * k
 
 
+_PROFILE_COLS = ["p.id", "p.platform_number::text", "p.cycle_number::int8", "p.juld", "p.latitude::float8",
+                 "p.longitude::float8"]
+_PROFILE_TYPES = ["int", "text", "int", "ts", "float8", "float8"]
+
+
+def _layout(wanted: list[str]) -> list[tuple[str, list[str]]]:
+    """The axes to send and their column prefixes (pressure first) for the wanted parameters:
+    the core axis also when nothing else is wanted (its pressure alone)."""
+    axes = {a: [p for p in wanted if BY_NAME[p].axis == a] for a in ("core", "bgc")}
+    return [(a, ["pres" if a == "core" else "bgc_pres"] + [BY_NAME[p].column for p in axes[a]])
+            for a in ("core", "bgc") if axes[a] or (a == "core" and not wanted)]
+
+
+def _spans(layout: list, nt: int) -> list[tuple[str, int, int, list[tuple[int, str]]]]:
+    """Each axis of a statement's ``layout`` as (axis, first column, prefixes sent, [(index,
+    prefix)] to show) — every prefix."""
+    out, j0 = [], len(_PROFILE_COLS)
+    for axis, prefixes in layout:
+        k = len(prefixes)
+        out.append((axis, j0, k, list(enumerate(prefixes))))
+        j0 += 1 + nt * k + 3 * k
+    return out
+
+
+def fetch(c, ids: list[int], names: list[str], every: bool, mode: str, range_sql: str, params: dict,
+          pres_min, pres_max, settings, pool) -> pd.DataFrame:
+    """``dal.profile_levels``' fetch on the read-only connection ``c``: ``names`` the parameters
+    asked for, or ``every`` one the profiles hold. Then the statement sends every parameter's
+    columns (a parameter a profile lacks is NULL there: nothing read) with each profile's
+    parameter list, and the frame shows those present — no query ahead to find them (one round
+    trip, and the profiles' pages read twice when cold), unless a pressure range filters the
+    profiles (the frame's columns are those of all profiles asked for). ``pool``: threads for
+    the shares read on other connections (``SPLIT``, ``WAYS``)."""
+    from sqlalchemy import text
+
+    nt = 3 if mode == "expert" else 2
+    discover = every and not range_sql
+    wanted = names
+    if every and not discover:
+        present = set(c.execute(text("SELECT DISTINCT unnest(parameters) FROM profiles WHERE id = ANY(:ids)"),
+                                {"ids": ids}).scalars().all())
+        wanted = [p for p in BY_NAME if p in present and p != "PRES"]
+    elif discover:
+        wanted = [p for p in BY_NAME if p != "PRES"]
+    layout = _layout(wanted)
+    types = list(_PROFILE_TYPES)
+    for _a, prefixes in layout:
+        types += axis_types(prefixes, with_errors=mode == "expert")
+    types += ["text"] if discover else []
+
+    def statement(fast: bool) -> str:
+        cols = list(_PROFILE_COLS)
+        for _a, prefixes in layout:
+            cols += axis_columns(prefixes, with_errors=mode == "expert", fast=fast)
+        cols += ["array_to_string(p.parameters, ',')"] if discover else []
+        return f"SELECT {', '.join(cols)} FROM profiles p WHERE p.id = ANY(:ids){range_sql}"
+
+    # the arrays of profiles nobody asked for lately are read from disk (TOAST pages: ~5 a
+    # profile, ~50 µs each on this VM's disk): several backends wait for their share at once
+    parts = [[int(i) for i in x] for x in np.array_split(ids, max(1, min(WAYS, len(ids) // SPLIT)))]
+    futs = [pool.submit(copy_levels_on_new_connection, statement, {**params, "ids": part}, types, settings)
+            for part in parts[1:]]
+    try:
+        rows, sql = copy_levels(c, statement, {**params, "ids": parts[0]}, types)
+    finally:
+        more = [f.result() for f in futs]
+    for extra, sql2 in more:
+        rows += extra
+        sql = sql if sql == sql2 else statement(False)
+    core.ran(sql)                  # the statement depends on the profiles' parameters
+    spans = _spans(layout, nt)
+    if discover:
+        present = {x for r in rows if r[-1] for x in r[-1].split(",")}
+        wanted = [p for p in BY_NAME if p in present and p != "PRES"]
+        shown = {a: prefixes for a, prefixes in _layout(wanted)}
+        spans = [(a, j, k, [(t, x) for t, x in keep if x in shown[a]]) for a, j, k, keep in spans if a in shown]
+    axes = {a: [p for p in wanted if BY_NAME[p].axis == a] for a in ("core", "bgc")}
+    return levels_frame(rows, ids, axes, spans, mode, pres_min, pres_max)
+
+
 # ----------------------------------------------------------------------------- the frame
 MODE_DTYPE = pd.CategoricalDtype(["R", "A", "D"])
 #: a data mode (its first character, as ``select_values`` reads it) → its code in ``MODE_DTYPE``;
@@ -144,12 +259,13 @@ def _filler(c: str, size: int) -> np.ndarray:
     return np.full(size, np.nan, np.float32)
 
 
-def levels_frame(rows: list, ids: list[int], axes: dict, layout: list, mode: str, pres_min, pres_max) -> pd.DataFrame:
-    """The long levels frame from the fetched rows (columns: ``axis_columns`` per axis of
-    ``layout`` after six of the profile), ordered: profile as asked, core axis before BGC,
-    level. Rows are put in the asked order first; each axis' levels are then decoded column by
-    column over all rows and written at their final place (an axis' block of a profile starts
-    after the profile's earlier blocks) — no sort, one DataFrame built at the end."""
+def levels_frame(rows: list, ids: list[int], axes: dict, spans: list, mode: str, pres_min, pres_max) -> pd.DataFrame:
+    """The long levels frame from the fetched rows (columns: six of the profile, then
+    ``axis_columns`` per axis; ``spans`` from ``_spans``: where each axis shown starts and which
+    of its parameters to show), ordered: profile as asked, core axis before BGC, level. Rows are
+    put in the asked order first; each axis' levels are then decoded column by column over all
+    rows and written at their final place (an axis' block of a profile starts after the
+    profile's earlier blocks) — no sort, one DataFrame built at the end."""
     if not rows:
         cols = ["profile_id", "platform_number", "cycle_number", "juld", "latitude", "longitude", "axis", "level",
                 "pres", "pres_qc", "pres_mode"]
@@ -160,12 +276,7 @@ def levels_frame(rows: list, ids: list[int], axes: dict, layout: list, mode: str
     order = {pid: i for i, pid in enumerate(ids)}
     rows = sorted(rows, key=lambda r: order.get(r[0], 0))
     nt = 3 if mode == "expert" else 2                        # real twins per parameter (see axis_columns)
-    spans, j0 = [], 6
-    for _axis, prefixes in layout:
-        k = len(prefixes)
-        spans.append((j0, k))
-        j0 += 1 + nt * k + 2 * k + k
-    counts = np.array([[r[j] for j, _ in spans] for r in rows], dtype=np.int64).reshape(len(rows), len(spans))
+    counts = np.array([[r[j] for _a, j, _k, _p in spans] for r in rows], dtype=np.int64).reshape(len(rows), len(spans))
     per_row = counts.sum(axis=1)
     total = int(per_row.sum())
     row_start = np.cumsum(per_row) - per_row                 # where each profile's levels begin
@@ -173,7 +284,7 @@ def levels_frame(rows: list, ids: list[int], axes: dict, layout: list, mode: str
     axis_code = np.empty(total, np.int8)
     level = np.empty(total, np.int32)
     merged: dict[str, np.ndarray] = {}
-    for ai, ((jn, k), (_axis, prefixes)) in enumerate(zip(spans, layout)):
+    for ai, (_axis, jn, k, shown) in enumerate(spans):
         n = counts[:, ai]
         block = row_start + counts[:, :ai].sum(axis=1)         # this axis' block in each profile
         lvl = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
@@ -183,7 +294,7 @@ def levels_frame(rows: list, ids: list[int], axes: dict, layout: list, mode: str
         jr, jq, jd = jn + 1, jn + 1 + nt * k, jn + 1 + nt * k + 2 * k
         rix = np.repeat(np.arange(len(rows)), n)
         pres_ok = None
-        for t, prefix in enumerate(prefixes):
+        for t, prefix in shown:
             raw, adj = (decode([r[jr + nt * t + i] for r in rows], "real", n) for i in (0, 1))
             err = decode([r[jr + nt * t + 2] for r in rows], "real", n) if nt == 3 else None
             rq, aq = (decode([r[jq + 2 * t + i] for r in rows], "qc", n) for i in (0, 1))
@@ -219,7 +330,7 @@ def levels_frame(rows: list, ids: list[int], axes: dict, layout: list, mode: str
           "juld": pd.DatetimeIndex(pd.to_datetime([r[3] for r in rows], utc=True)).as_unit("ns")[ri],
           "latitude": np.array([r[4] for r in rows], dtype=np.float64)[ri],
           "longitude": np.array([r[5] for r in rows], dtype=np.float64)[ri],
-          "axis": pd.Categorical.from_codes(axis_code[idx], categories=[a for a, _ in layout]),
+          "axis": pd.Categorical.from_codes(axis_code[idx], categories=[s[0] for s in spans]),
           "level": level[idx]}
     for c, v in merged.items():
         v = v[idx]

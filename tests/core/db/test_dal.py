@@ -256,8 +256,9 @@ def test_profile_levels_axes_filters_and_one_query(db, monkeypatch):
     np.testing.assert_allclose(mixed.doxy.dropna(), [200, 180])
     cut = dal.profile_levels([h2], pres_min=8, pres_max=35)
     assert cut.pres.between(8, 35).all() and len(cut) == 3      # 10, 30 (core; 20 is bad) + 10 (bgc)
-    # many profiles: one statement for the arrays (a binary COPY), whatever their number
-    from floatchat_core.db import dalcore
+    # many profiles: one statement for the arrays (a binary COPY) per share read at once
+    # (dallevels.SPLIT, WAYS), whatever their number
+    from floatchat_core.db import dalcore, dallevels
 
     ids = dal.find_profiles(platform_numbers=["2902269"]).profile_id.tolist()
     statements, copies = [], []
@@ -272,10 +273,29 @@ def test_profile_levels_axes_filters_and_one_query(db, monkeypatch):
     finally:
         event.remove(eng, "before_cursor_execute", listener)
     assert statements == [] and len(copies) == 1
+    # in shares over two connections at once (smaller shares here): the same frame
+    copies.clear()
+    monkeypatch.setattr(dallevels, "SPLIT", 20)
+    with override(cache_ttl_s=0):
+        shared = dal.profile_levels(ids, parameters=["TEMP"], pres_max=100)
+    assert len(copies) == 2
+    pd.testing.assert_frame_equal(shared, many)
+    monkeypatch.undo()
     assert list(pd.unique(many.profile_id)) == ids               # in the order asked for
     assert many.pres.max() <= 100 and many.temp.notna().sum() > 100
     q = dal.last_query()
-    assert q["function"] == "profile_levels" and "array_send" in q["sql"] and q["rows"] == len(many)
+    assert q["function"] == "profile_levels" and "vector_send" in q["sql"] and q["rows"] == len(many)
+    # every parameter by default: no query ahead to find which; the frame shows those present
+    statements.clear()
+    event.listen(eng, "before_cursor_execute", listener)
+    try:
+        with override(cache_ttl_s=0):
+            every = dal.profile_levels(ids[:3])
+    finally:
+        event.remove(eng, "before_cursor_execute", listener)
+    assert statements == [] and [c for c in every.columns if c.endswith("_mode")] == ["pres_mode", "temp_mode",
+                                                                                       "psal_mode"]
+    assert every.temp.notna().sum() > 100 and set(every.axis) == {"core"}
 
 
 def test_depth_slice_interpolates_qc_passing_levels(db):

@@ -5,6 +5,7 @@ arrays unnested by PostgreSQL itself)."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy import text
 
@@ -114,6 +115,12 @@ def test_a_nan_element_falls_back_to_array_send(ids):
     assert np.isnan(first.temp_raw.iloc[0]) and first.temp_raw.iloc[1] == 12.0
     other = lv[lv.profile_id == ids["9900101"]]
     np.testing.assert_array_equal(other.temp_raw.to_numpy(np.float64), np.float32([20.5, 19.25, 18.0]))
+    # through the query cache too (its generation read first: the failed COPY is inside that transaction)
+    clear_caches()
+    with override(cache_ttl_s=60):
+        cached = dal.profile_levels([pid, ids["9900101"]], mode="expert")
+    assert "vector_send" not in dal.last_query()["sql"]
+    pd.testing.assert_frame_equal(cached, lv)
     # the connection is usable after the failed statement: the next call takes the fast path again
     with override(cache_ttl_s=0):
         again = dal.profile_levels([ids["9900101"]], mode="expert")
