@@ -18,8 +18,10 @@
    answer = from sending the question to receiving the document patch that carries the whole
    answer (its text, table, plot and provenance card arrive together in one message's models,
    checked per answer); the "Answered in" status line is set before the answer is appended, so
-   it is not the end point. Errors counted. ``--think S`` waits S seconds between an answer and
-   the session's next question (default 0: back-to-back, the harshest load).
+   it is not the end point. Errors counted. ``--think S`` paces the sessions like people: each
+   asks its first question at a random moment within the first S seconds and waits 0.5–1.5 × S
+   (uniform, seeded) between an answer and its next question; the default 0 is a burst, every
+   session asking at the same instant and again the moment it is answered (the harshest load).
 
 Uses its own throw-away managed PostgreSQL (a temporary FLOATCHAT_HOME).
 """
@@ -189,7 +191,7 @@ def _answer_parts(patch: dict) -> dict:
 
 
 def session_client(base: str, questions: list[str], results: list, timeout: float = 120,
-                   barrier: threading.Barrier | None = None, think: float = 0.0) -> None:
+                   barrier: threading.Barrier | None = None, think: float = 0.0, seed: int = 0) -> None:
     """One browser-less session: pull the dashboard document, wait until every session is connected,
     ask each question, time each answer until its whole body (text, table, plot, card) arrived."""
     from bokeh.protocol import Protocol
@@ -228,9 +230,12 @@ def session_client(base: str, questions: list[str], results: list, timeout: floa
                 ws.send(frame)
             if barrier is not None:
                 barrier.wait(timeout=600)
+            import random
+
+            rng = random.Random(seed)
             for k, q in enumerate(questions):
-                if k and think:
-                    time.sleep(think)
+                if think:
+                    time.sleep(rng.uniform(0.5 * think, 1.5 * think) if k else rng.uniform(0.0, think))
                 event = {"type": "event", "name": "chat_message_event",
                          "values": {"type": "map", "entries": [["model", {"id": mid}], ["value", q]]}}
                 content = {"events": [{"kind": "MessageSent", "msg_type": "bokeh_event", "msg_data": event}]}
@@ -268,7 +273,7 @@ def bench_sessions(base: str, n_sessions: int, per_session: int, think: float = 
     barrier = threading.Barrier(n_sessions + 1)
     threads = [threading.Thread(target=session_client,
                                 args=(base, [QUESTIONS[(i + k) % len(QUESTIONS)] for k in range(per_session)],
-                                      results), kwargs={"barrier": barrier, "think": think})
+                                      results), kwargs={"barrier": barrier, "think": think, "seed": i})
                for i in range(n_sessions)]
     t = time.perf_counter()
     for th in threads:
@@ -335,8 +340,10 @@ def main(argv=None) -> int:
     ap.add_argument("--sessions", type=int, default=None)
     ap.add_argument("--questions", type=int, default=None, help="questions per session")
     ap.add_argument("--no-ingest", action="store_true", help="no bulk ingestion during the sessions")
-    ap.add_argument("--think", type=float, default=0.0,
-                    help="seconds a session waits between an answer and its next question (default 0)")
+    ap.add_argument("--think", type=float, nargs="+", default=[0.0],
+                    help="mean seconds a session waits before its first question (random within S) and between "
+                         "an answer and its next one (0.5-1.5 S); default 0: a burst. Several values: one "
+                         "sessions run each (results 'sessions', then 'sessions_think_S')")
     ap.add_argument("--json", default=None, help="write the results here")
     args = ap.parse_args(argv)
     n = args.positions or (200_000 if args.smoke else 1_000_000)
@@ -373,16 +380,20 @@ def main(argv=None) -> int:
         if not args.smoke and not args.no_ingest and gdac.is_dir():
             ingestion = BulkIngestion(gdac, home / "ingest.log").start()
             time.sleep(3)
-        print(f"sessions: {sessions} × {per} questions{' during a bulk ingestion' if ingestion else ''} …",
-              flush=True)
-        load0 = os.getloadavg()
-        results["sessions"] = bench_sessions(base, sessions, per, think=args.think)
-        results["sessions"]["load_avg_before_after"] = [round(v, 2) for v in (*load0, *os.getloadavg())]
-        window = results["sessions"].pop("window")
+        for k, think in enumerate(args.think):
+            key = "sessions" if k == 0 else f"sessions_think_{think:g}"
+            print(f"sessions: {sessions} × {per} questions, think {think:g} s"
+                  f"{' during a bulk ingestion' if ingestion else ''} …", flush=True)
+            load0 = os.getloadavg()
+            res = results[key] = bench_sessions(base, sessions, per, think=think)
+            res["load_avg_before_after"] = [round(v, 2) for v in (*load0, *os.getloadavg())]
+            window = res.pop("window")
+            if ingestion is not None:
+                res["ingestion_overlap"] = ingestion.overlap(window)
+            res["during_ingestion"] = bool(ingestion and ingestion.overlap(window) >= 0.99)
+            print(json.dumps(res), flush=True)
         if ingestion is not None:
-            results["sessions"]["ingestion"] = dict(ingestion.stop(), overlap_of_sessions=ingestion.overlap(window))
-        results["sessions"]["during_ingestion"] = bool(ingestion and ingestion.overlap(window) >= 0.99)
-        print(json.dumps(results["sessions"]), flush=True)
+            results["ingestion"] = ingestion.stop()
     finally:
         if ingestion is not None:
             ingestion.stop()

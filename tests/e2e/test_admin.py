@@ -57,7 +57,13 @@ def test_admin_uploads_real_file_and_job_succeeds(served, browser, gdac_dir):
         page.locator("text=Upload Argo files").first.wait_for(timeout=60_000)
         page.locator("input[type=file]").first.set_input_files(str(path))
         page.locator("text=/submitted 1 job/").first.wait_for(timeout=60_000)
-        page.locator(".tabulator-cell", has_text="succeeded").first.wait_for(timeout=150_000)
+        try:
+            page.locator(".tabulator-cell", has_text="succeeded").first.wait_for(timeout=150_000)
+        except Exception as exc:    # say what the job and the server were doing (this wait once timed out)
+            screenshot(page, "admin-upload-timeout")
+            jobs = list_jobs(limit=3)[["name", "status", "progress", "errors", "started_at", "finished_at"]]
+            raise AssertionError(f"job not shown as succeeded: {exc}\njobs in the database:\n{jobs.to_string()}"
+                                 f"\nserver log tail:\n{served.log()[-4000:]}") from exc
         page.wait_for_timeout(500)
         screenshot(page, "admin-upload")
         assert not console.errors, console.errors
