@@ -360,7 +360,7 @@ class ChatPane(pn.viewable.Viewer):
             parsed = await loop.run_in_executor(_WORKERS, self._parse, question)
             progress.step("Querying the database…", f"**Parsed** ({type(parsed).__name__})\n```json\n"
                           f"{json.dumps(_jsonable(parsed), indent=1, default=str)[:2000]}\n```")
-            answer = await loop.run_in_executor(_WORKERS, self._session().ask, question)
+            answer = await loop.run_in_executor(_WORKERS, self._session().ask, question, parsed)
             frame = getattr(answer, "frame", None)
             n_rows = 0 if frame is None else len(frame)
             progress.step("Plotting…", f"**Queried**: {n_rows:,} rows")
@@ -398,7 +398,9 @@ class ChatPane(pn.viewable.Viewer):
         frame = getattr(answer, "frame", None)
         if frame is not None and len(frame):
             shown = frame.head(TABLE_ROWS)
-            shown = shown[[c for c in shown.columns if not shown[c].map(type).eq(list).any()] or shown.columns]
+            lists = [c for c in shown.columns if shown[c].dtype == object
+                     and any(isinstance(v, list) for v in shown[c].to_numpy())]   # cells a table cannot show
+            shown = shown[[c for c in shown.columns if c not in lists] or shown.columns]
             if len(frame) > TABLE_ROWS:
                 parts.append(pn.pane.Markdown(f"_Table: the first {TABLE_ROWS:,} of {len(frame):,} rows "
                                               "(downloads hold them all)._", sizing_mode="stretch_width"))

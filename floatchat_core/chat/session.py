@@ -54,14 +54,18 @@ class ChatSession:
         return parse(question, self.context or self._pending, reference_time=self.reference_time,
                      resolver=self.resolver, settings=self.settings)
 
-    def ask(self, question: Any) -> Answer:
-        """Answer ``question``; never raises for bad input or database trouble."""
+    def ask(self, question: Any, parsed: QuerySpec | Clarification | None = None) -> Answer:
+        """Answer ``question``; never raises for bad input or database trouble.
+
+        ``parsed`` is this session's ``parse(question)`` when the caller already has it (a chat pane
+        shows the parsed spec before querying): the question is then not parsed a second time.
+        """
         from .executor import execute
 
         t0 = time.perf_counter()
         text = question if isinstance(question, str) else str(question if question is not None else "")
         try:
-            parsed = self.parse(text)
+            parsed = self.parse(text) if parsed is None else parsed
         except Exception as e:                # a parser bug must not take the session down
             log.exception("chat.parse_failed")
             parsed = Clarification(question=f"I could not read that question ({type(e).__name__}). "

@@ -131,6 +131,16 @@ def test_follow_up_conversation(corpus):
     assert len(chat.history) == 4
 
 
+def test_ask_with_the_parse_already_made_answers_the_same_and_keeps_context(corpus):
+    plain, reused = ChatSession(reference_time=qs.REFERENCE), ChatSession(reference_time=qs.REFERENCE)
+    for q in ("temperature at 1000 m in the Arabian Sea", "now salinity"):
+        a = plain.ask(q)
+        b = reused.ask(q, reused.parse(q))
+        assert a.spec == b.spec and a.text == b.text
+        pd.testing.assert_frame_equal(a.frame, b.frame)
+    assert reused.context == plain.context and reused.context.parameters == ["PSAL"]
+
+
 def test_unknown_float_is_an_answer_not_an_exception(corpus):
     ans = ask("tell me about float 1234567")
     assert "1234567" in ans.text and ans.provenance["error"]
