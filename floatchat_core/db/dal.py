@@ -38,6 +38,7 @@ from ..argo.variables import BY_NAME
 from ..config import Settings, get_settings
 from ..errors import NotFoundError, QueryError
 from . import dalcore as core
+from . import dallayer as layer
 from . import dallevels as levels
 from .dalcore import QCMode, last_query
 
@@ -273,46 +274,6 @@ def profile_levels(profile_ids, parameters: Sequence[str] | None = None, pres_mi
 
     key_sql = f"profile_levels {names} {mode} {range_sql} {pres_min} {pres_max}"
     return core.run("profile_levels", key_sql, sql_params, settings, fetch=fetch)
-
-
-# ----------------------------------------------------------------------------- layer statistics
-#: Pressure margin (dbar) of the layer window: the window is searched on the raw pressure axis,
-#: the layer test runs on the QC-selected (possibly adjusted) pressure, which Argo's surface
-#: pressure corrections move by a few dbar at most.
-LAYER_MARGIN_DBAR = 20.0
-
-
-def _level_subquery(parameter: str, mode: str) -> str:
-    """``SELECT pr, v FROM unnest(...)``: the QC-selected (pressure, value) pairs of a profile's
-    levels in the layer window ``w.lo..w.hi`` (see ``_layer_window``; ``d.ax`` is its axis)."""
-    p = BY_NAME[parameter]
-    axis = "pres" if p.axis == "core" else "bgc_pres"
-    col = p.column
-    pdm = f"coalesce(nullif(p.{axis}_data_mode, ''), nullif(p.data_mode, ''), 'R')"
-    vdm = f"coalesce(nullif(p.{col}_data_mode, ''), nullif(p.data_mode, ''), 'R')"
-    pval, pok = core.sql_select("pr", ("u.pr", "u.prq", "u.pra", "u.praq"), pdm, mode)
-    vval, vok = core.sql_select("v", ("u.v", "u.vq", "u.va", "u.vaq"), vdm, mode)
-    sl = "[w.lo:w.hi]"
-    return (f"SELECT {pval}::float8 AS pr, {vval}::float8 AS v "
-            f"FROM unnest(CASE WHEN p.{axis} IS NOT NULL THEN d.ax{sl} END, p.{axis}_qc{sl}, "
-            f"p.{axis}_adjusted{sl}, p.{axis}_adjusted_qc{sl}, "
-            f"p.{col}{sl}, p.{col}_qc{sl}, p.{col}_adjusted{sl}, p.{col}_adjusted_qc{sl}) "
-            f"AS u(pr, prq, pra, praq, v, vq, va, vaq) "
-            f"WHERE {pok} AND {vok}")
-
-
-def _layer_window(parameter: str) -> str:
-    """Lateral joins giving ``d.ax`` (the profile's pressure axis, detoasted once) and the index
-    window ``w.lo..w.hi`` of its levels within [layer_lo - margin, layer_hi + margin], found by
-    binary search (``width_bucket``) in the NULL-free ascending axis; the whole axis otherwise."""
-    axis = "pres" if BY_NAME[parameter].axis == "core" else "bgc_pres"
-    return f"""
-CROSS JOIN LATERAL (SELECT coalesce(p.{axis}, p.{axis}_adjusted) || '{{}}'::real[] AS ax OFFSET 0) d
-CROSS JOIN LATERAL (SELECT array_position(d.ax, NULL) IS NULL AS sorted) ds
-CROSS JOIN LATERAL (
-    SELECT CASE WHEN ds.sorted THEN greatest(width_bucket(CAST(:layer_lo_m AS real), d.ax), 1) ELSE 1 END AS lo,
-           CASE WHEN ds.sorted THEN width_bucket(CAST(:layer_hi_m AS real), d.ax)
-                ELSE coalesce(cardinality(d.ax), 0) END AS hi) w"""
 
 
 #: Levels fetched on each side of the binary-searched target level (QC-failing levels near the
@@ -558,23 +519,16 @@ def region_profile_values(parameter: str, pres_min: float, pres_max: float, mode
     filters.pop("pres_min", None)
     filters.pop("pres_max", None)
     f = core.make_filters({**filters, "pres_min": lo, "pres_max": hi})
-    conds, params = core.where_clause(f, settings)
-    params.update(layer_lo=lo, layer_hi=hi, layer_lo_m=lo - LAYER_MARGIN_DBAR, layer_hi_m=hi + LAYER_MARGIN_DBAR,
-                  slice_param=[name], limit=core.limit_of(f, settings))
-    conds += ["p.parameters @> CAST(:slice_param AS text[])", "s.n > 0"]
-    sql = f"""
-SELECT p.id AS profile_id, p.platform_number, p.juld, p.latitude, p.longitude, s.value, s.n AS n_levels
-FROM profiles p{_layer_window(name)}
-CROSS JOIN LATERAL (
-    SELECT avg(x.v) AS value, count(*)::int AS n FROM ({_level_subquery(name, mode)}) x
-    WHERE x.pr BETWEEN :layer_lo AND :layer_hi) s
-{_where(conds)}
-ORDER BY p.juld ASC NULLS LAST, p.id
-LIMIT :limit"""
-    df = core.utc(core.run("region_profile_values", sql, params, settings), "juld")
-    if df.empty:
-        df = pd.DataFrame(columns=["profile_id", "platform_number", "juld", "latitude", "longitude", "value",
-                                   "n_levels"])
+    with core.reader(settings) as c:
+        conds, params = core.where_clause(f, settings, conn=c)
+        limit = core.limit_of(f, settings)
+        # layer and mode act in numpy: bound here, they are in the cache key (and the provenance)
+        params.update(slice_param=[name], layer_lo=lo, layer_hi=hi, mode=mode, limit=limit, offset=0)
+        conds.append("p.parameters @> CAST(:slice_param AS text[])")
+        ids_sql = (f"SELECT p.id FROM profiles p {_where(conds)} ORDER BY p.juld ASC NULLS LAST, p.id "
+                   "LIMIT :limit OFFSET :offset")
+        df = core.run("region_profile_values", ids_sql, params, settings, conn=c, fetch=lambda c: layer.fetch(
+            c, ids_sql, params, name, lo, hi, mode, limit, settings, _slice_pool()))
     df.attrs.update(parameter=name, mode=mode, unit=BY_NAME[name].units, pres_min=lo, pres_max=hi)
     if f.region_info:
         df.attrs["region"] = f.region_info

@@ -613,17 +613,3 @@ def select_by_mode(raw, raw_qc, adj, adj_qc, is_a, is_d, mode: str) -> tuple[np.
     if mode == "standard":
         value = np.where(((qc == 1) | (qc == 2)), value, np.nan).astype(np.float32)
     return value, qc, adj_avail
-
-
-def sql_select(prefix: str, cols: tuple[str, str, str, str], dm: str, mode: str) -> tuple[str, str]:
-    """SQL expressions (value, passes) of the QC-mode selection for one level, given the unnested
-    column names ``(raw, raw_qc, adjusted, adjusted_qc)`` and the data-mode expression ``dm``."""
-    raw, rq, adj, aq = cols
-    if mode == "research":
-        return adj, f"({dm} = 'D' AND {aq} = 1 AND {adj} IS NOT NULL AND {adj} <> 'NaN')"
-    avail = f"({dm} IN ('A', 'D') AND ({adj} IS NOT NULL OR {aq} IS NOT NULL))"
-    value = f"(CASE WHEN {avail} THEN {adj} ELSE {raw} END)"
-    if mode == "expert":
-        return value, f"({value} IS NOT NULL AND {value} <> 'NaN')"
-    qc = f"(CASE WHEN {avail} THEN {aq} ELSE {rq} END)"
-    return value, f"({qc} IN (1, 2) AND {value} IS NOT NULL AND {value} <> 'NaN')"
