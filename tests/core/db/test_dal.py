@@ -191,7 +191,7 @@ def test_time_walk_and_gather_agree(db, filters):
     for limit in (3, 1000):
         gathered, walked, plan = _gather_and_walk(limit, **filters)
         assert gathered and walked == gathered, (filters, limit)
-        assert "Index Only Scan using profiles_juld_desc_walk_idx" in plan, plan
+        assert "Index Only Scan using profiles_juld_desc_cover_idx" in plan, plan
     got = dal.find_profiles(**filters, limit=3)
     assert list(got.profile_id) == _gather_and_walk(3, **filters)[0]
     assert dal.last_query()["settings"]["max_parallel_workers_per_gather"] == "0"   # either way
