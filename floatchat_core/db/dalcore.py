@@ -487,10 +487,21 @@ def copy_binary_rows(dbapi_conn, sql: str, params: dict, types: Sequence[str]) -
     ``numpy.datetime64[us]``, UTC) or ``bytes`` (left as a ``memoryview`` of the copy buffer).
     NULL is None. Only the framing is walked here (one step per field); values are decoded by
     the caller, column by column."""
+    return binary_rows(copy_binary(dbapi_conn, sql, params), types)
+
+
+def copy_binary(dbapi_conn, sql: str, params: dict) -> io.BytesIO:
+    """The raw ``COPY (sql) TO STDOUT (FORMAT binary)`` stream (for ``binary_rows``): a thread
+    can wait for it without holding the GIL long."""
     cur = dbapi_conn.cursor()
     inner = cur.mogrify(pyformat(sql), params).decode()
     buf = io.BytesIO()
     cur.copy_expert(f"COPY ({inner}) TO STDOUT WITH (FORMAT binary)", buf)
+    return buf
+
+
+def binary_rows(buf: io.BytesIO, types: Sequence[str]) -> list[list[Any]]:
+    """The rows of a binary COPY stream (see ``copy_binary_rows``)."""
     data = buf.getbuffer()
     if bytes(data[:11]) != b"PGCOPY\n\xff\r\n\x00":
         raise QueryError("unexpected binary COPY header from the server")

@@ -21,6 +21,7 @@ half the server time. A vector holds no NULL or NaN, 1–16,000 elements, so:
 """
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Callable, Sequence
 
@@ -112,14 +113,14 @@ SPLIT = 40
 WAYS = 2
 
 
-def copy_levels(c, statement: Callable[[bool], str], params: dict, types: list[str]) -> tuple[list, str]:
-    """The rows of ``statement(fast=True)`` (``dalcore.copy_binary_rows`` on the SQLAlchemy
-    connection ``c``) and the statement that gave them: ``statement(fast=False)`` (the
+def copy_levels(c, statement: Callable[[bool], str], params: dict) -> tuple[io.BytesIO, str]:
+    """The binary COPY stream of ``statement(fast=True)`` (``dalcore.copy_binary`` on the
+    SQLAlchemy connection ``c``) and the statement that gave it: ``statement(fast=False)`` (the
     ``array_send`` format) when a vector could not be built (a NaN or an infinity, SQLSTATE
     class 22; more than 16,000 elements, class 54)."""
     sql = statement(True)
     try:
-        return core.copy_binary_rows(c.connection.driver_connection, sql, params, types), sql
+        return core.copy_binary(c.connection.driver_connection, sql, params), sql
     except Exception as exc:
         if getattr(exc, "pgcode", None) is None or exc.pgcode[:2] not in ("22", "54"):
             raise
@@ -127,16 +128,16 @@ def copy_levels(c, statement: Callable[[bool], str], params: dict, types: list[s
         # the failed COPY ran on the driver's connection, maybe outside any transaction SQLAlchemy began
         c.rollback() if c.in_transaction() else c.connection.dbapi_connection.rollback()
         sql = statement(False)
-        return core.copy_binary_rows(c.connection.driver_connection, sql, params, types), sql
+        return core.copy_binary(c.connection.driver_connection, sql, params), sql
 
 
-def copy_levels_on_new_connection(statement: Callable[[bool], str], params: dict, types: list[str],
-                                  settings) -> tuple[list, str]:
-    """``copy_levels`` on a connection of its own from the read-only pool (for a thread)."""
+def copy_levels_on_new_connection(statement: Callable[[bool], str], params: dict, settings) -> tuple[io.BytesIO, str]:
+    """``copy_levels`` on a connection of its own from the read-only pool (for a thread: it only
+    waits for the stream; the caller parses it)."""
     from .engine import get_engine
 
     with get_engine(readonly=True, settings=settings).connect() as c:
-        return copy_levels(c, statement, params, types)
+        return copy_levels(c, statement, params)
 
 
 def axis_columns(prefixes: list[str], with_errors: bool, fast: bool = True) -> list[str]:
@@ -224,15 +225,14 @@ def fetch(c, ids: list[int], names: list[str], every: bool, mode: str, range_sql
     # the arrays of profiles nobody asked for lately are read from disk (TOAST pages: ~5 a
     # profile, ~50 µs each on this VM's disk): several backends wait for their share at once
     parts = [[int(i) for i in x] for x in np.array_split(ids, max(1, min(WAYS, len(ids) // SPLIT)))]
-    futs = [pool.submit(copy_levels_on_new_connection, statement, {**params, "ids": part}, types, settings)
+    futs = [pool.submit(copy_levels_on_new_connection, statement, {**params, "ids": part}, settings)
             for part in parts[1:]]
     try:
-        rows, sql = copy_levels(c, statement, {**params, "ids": parts[0]}, types)
+        first = copy_levels(c, statement, {**params, "ids": parts[0]})
     finally:
-        more = [f.result() for f in futs]
-    for extra, sql2 in more:
-        rows += extra
-        sql = sql if sql == sql2 else statement(False)
+        streams = [first] + [f.result() for f in futs] if futs else [first]
+    rows = [r for buf, _sql in streams for r in core.binary_rows(buf, types)]
+    sql = streams[0][1] if all(x[1] == streams[0][1] for x in streams) else statement(False)
     core.ran(sql)                  # the statement depends on the profiles' parameters
     spans = _spans(layout, nt)
     if discover:

@@ -264,8 +264,8 @@ def test_profile_levels_axes_filters_and_one_query(db, monkeypatch):
     statements, copies = [], []
     eng = get_engine(readonly=True)
     listener = lambda *a: statements.append(a[2])              # noqa: E731
-    real_copy = dalcore.copy_binary_rows
-    monkeypatch.setattr(dalcore, "copy_binary_rows", lambda *a, **k: copies.append(a[1]) or real_copy(*a, **k))
+    real_copy = dalcore.copy_binary
+    monkeypatch.setattr(dalcore, "copy_binary", lambda *a, **k: copies.append(a[1]) or real_copy(*a, **k))
     event.listen(eng, "before_cursor_execute", listener)
     try:
         with override(cache_ttl_s=0):
