@@ -7,6 +7,7 @@ below with bound parameters only — user values never reach the SQL text.
 from __future__ import annotations
 
 import contextvars
+import functools
 import io
 import logging
 import re
@@ -459,8 +460,10 @@ def run(name: str, sql: str, params: dict, settings: Settings | None,
 
 
 # ----------------------------------------------------------------------------- binary COPY reads
+@functools.lru_cache(maxsize=256)
 def pyformat(sql: str) -> str:
-    """A ``:name`` statement (SQLAlchemy ``text``) in psycopg2's ``%(name)s`` style."""
+    """A ``:name`` statement (SQLAlchemy ``text``) in psycopg2's ``%(name)s`` style (cached: the
+    levels statement is ~30 kB, 1 ms of regular expression each time)."""
     return re.sub(r"(?<![:\w]):([a-z_][a-z0-9_]*)", r"%(\1)s", sql)
 
 
