@@ -192,54 +192,41 @@ def _spans(layout: list, nt: int) -> list[tuple[str, int, int, list[tuple[int, s
 def fetch(c, ids: list[int], names: list[str], every: bool, mode: str, range_sql: str, params: dict,
           pres_min, pres_max, settings, pool) -> pd.DataFrame:
     """``dal.profile_levels``' fetch on the read-only connection ``c``: ``names`` the parameters
-    asked for, or ``every`` one the profiles hold. Then the statement sends every parameter's
-    columns (a parameter a profile lacks is NULL there: nothing read) with each profile's
-    parameter list, and the frame shows those present — no query ahead to find them (one round
-    trip, and the profiles' pages read twice when cold), unless a pressure range filters the
-    profiles (the frame's columns are those of all profiles asked for). ``pool``: threads for
-    the shares read on other connections (``SPLIT``, ``WAYS``)."""
+    asked for, or ``every`` one the profiles hold (one small query finds which: sending every
+    parameter's columns instead, NULL where absent, cost more than it, measured). ``pool``:
+    threads for the shares read on other connections (``SPLIT``, ``WAYS``)."""
     from sqlalchemy import text
 
-    nt = 3 if mode == "expert" else 2
-    discover = every and not range_sql
     wanted = names
-    if every and not discover:
+    if every:
         present = set(c.execute(text("SELECT DISTINCT unnest(parameters) FROM profiles WHERE id = ANY(:ids)"),
                                 {"ids": ids}).scalars().all())
         wanted = [p for p in BY_NAME if p in present and p != "PRES"]
-    elif discover:
-        wanted = [p for p in BY_NAME if p != "PRES"]
     layout = _layout(wanted)
     types = list(_PROFILE_TYPES)
     for _a, prefixes in layout:
         types += axis_types(prefixes, with_errors=mode == "expert")
-    types += ["text"] if discover else []
 
     def statement(fast: bool) -> str:
         cols = list(_PROFILE_COLS)
         for _a, prefixes in layout:
             cols += axis_columns(prefixes, with_errors=mode == "expert", fast=fast)
-        cols += ["array_to_string(p.parameters, ',')"] if discover else []
         return f"SELECT {', '.join(cols)} FROM profiles p WHERE p.id = ANY(:ids){range_sql}"
 
     # the arrays of profiles nobody asked for lately are read from disk (TOAST pages: ~5 a
-    # profile, ~50 µs each on this VM's disk): several backends wait for their share at once
+    # profile): several backends wait for their share at once; the streams are parsed here
     parts = [[int(i) for i in x] for x in np.array_split(ids, max(1, min(WAYS, len(ids) // SPLIT)))]
     futs = [pool.submit(copy_levels_on_new_connection, statement, {**params, "ids": part}, settings)
             for part in parts[1:]]
     try:
-        first = copy_levels(c, statement, {**params, "ids": parts[0]})
+        streams = [copy_levels(c, statement, {**params, "ids": parts[0]})]
     finally:
-        streams = [first] + [f.result() for f in futs] if futs else [first]
+        streams_more = [f.result() for f in futs]
+    streams += streams_more
     rows = [r for buf, _sql in streams for r in core.binary_rows(buf, types)]
     sql = streams[0][1] if all(x[1] == streams[0][1] for x in streams) else statement(False)
     core.ran(sql)                  # the statement depends on the profiles' parameters
-    spans = _spans(layout, nt)
-    if discover:
-        present = {x for r in rows if r[-1] for x in r[-1].split(",")}
-        wanted = [p for p in BY_NAME if p in present and p != "PRES"]
-        shown = {a: prefixes for a, prefixes in _layout(wanted)}
-        spans = [(a, j, k, [(t, x) for t, x in keep if x in shown[a]]) for a, j, k, keep in spans if a in shown]
+    spans = _spans(layout, 3 if mode == "expert" else 2)
     axes = {a: [p for p in wanted if BY_NAME[p].axis == a] for a in ("core", "bgc")}
     return levels_frame(rows, ids, axes, spans, mode, pres_min, pres_max)
 
