@@ -357,7 +357,7 @@ def _levels_pool():
     if _LEVELS_POOL is None:
         from concurrent.futures import ThreadPoolExecutor
 
-        _LEVELS_POOL = ThreadPoolExecutor(max_workers=levels.WAYS - 1, thread_name_prefix="floatchat-levels")
+        _LEVELS_POOL = ThreadPoolExecutor(max_workers=max(1, levels.WAYS - 1), thread_name_prefix="floatchat-levels")
     return _LEVELS_POOL
 
 
