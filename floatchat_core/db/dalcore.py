@@ -534,58 +534,6 @@ def binary_rows(buf: io.BytesIO, types: Sequence[str]) -> list[list[Any]]:
         rows.append(row)
 
 
-# ----------------------------------------------------------------------------- binary arrays
-_F4 = np.dtype([("len", ">i4"), ("v", ">f4")])
-_I2 = np.dtype([("len", ">i4"), ("v", ">i2")])
-
-
-def _send(col: str, fill: str) -> str:
-    # array_replace builds a new array even when there is nothing to replace: asking first
-    # (array_position scans the null bitmap only) cut the levels of 100 profiles from ~44 to
-    # ~31 ms of server time at 1 M profiles, though it detoasts the column a second time
-    return (f"(CASE WHEN array_position({col}, NULL) IS NULL THEN array_send({col}) "
-            f"ELSE array_send(array_replace({col}, NULL, {fill})) END)")
-
-
-def send_real(col: str) -> str:
-    """SQL: the real[] column as ``array_send`` bytes with NULL elements replaced by NaN."""
-    return _send(col, "'NaN'::real")
-
-
-def send_qc(col: str) -> str:
-    """SQL: the smallint[] QC column as ``array_send`` bytes with NULL elements replaced by -1."""
-    return _send(col, "(-1)::smallint")
-
-
-def decode_many(bufs: Sequence, kind: str, n: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Many ``array_send`` values (1-D, no NULL elements; see ``send_real``/``send_qc``; None for a
-    NULL array) → all their elements as one flat numpy array (float32 / int16) and each value's
-    element count. The element bytes of every value (past its 20-byte array header) are joined
-    once and decoded by one ``frombuffer``: no decode per row.
-
-    With ``n`` (the expected length of each), a missing value, or one of another length (never
-    written so; logged), contributes ``n[i]`` fill values (NaN / -1) instead."""
-    dt, out_t, fill = (_F4, np.float32, np.nan) if kind == "real" else (_I2, np.int16, -1)
-    blen = np.array([len(b) if b is not None and len(b) >= 20 else 0 for b in bufs], dtype=np.int64)
-    counts = np.maximum(blen - 20, 0) // dt.itemsize
-    if n is None:
-        parts = [memoryview(b)[20:] for b, k in zip(bufs, blen.tolist()) if k]
-    else:
-        filler = np.zeros(1, dt)                 # one element holding the fill value
-        filler["len"] = dt.itemsize - 4
-        filler["v"] = fill
-        one = filler.tobytes()
-        odd = (counts != n) & (counts > 0)
-        if odd.any():
-            log.warning("dal: %d arrays whose length differs from their axis", int(odd.sum()))
-        parts = [memoryview(b)[20:] if k == m and k else one * m for b, k, m in zip(bufs, counts.tolist(), n.tolist())]
-        counts = np.asarray(n, np.int64)
-    joined = b"".join(parts)
-    if not joined:
-        return np.empty(0, out_t), counts
-    return np.frombuffer(joined, dt)["v"].astype(out_t), counts
-
-
 # ----------------------------------------------------------------------------- QC modes
 def check_mode(mode: str) -> str:
     if mode not in QC_MODES:
