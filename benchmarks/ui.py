@@ -261,11 +261,11 @@ def session_client(base: str, questions: list[str], results: list, timeout: floa
                                 break
                 except TimeoutError:
                     pass
-                results.append((q, time.perf_counter() - t0, status, seen))
+                results.append((q, time.perf_counter() - t0, status, seen, t0))
     except Exception as exc:   # a client that cannot connect is an error of the run
         if barrier is not None:
             barrier.abort()
-        results.append(("<connect>", float("nan"), f"error: {type(exc).__name__}: {exc}", {}))
+        results.append(("<connect>", float("nan"), f"error: {type(exc).__name__}: {exc}", {}, float("nan")))
 
 
 def bench_sessions(base: str, n_sessions: int, per_session: int, think: float = 0.0) -> dict:
@@ -287,13 +287,25 @@ def bench_sessions(base: str, n_sessions: int, per_session: int, think: float = 
     errors = [r for r in results if r[2] != "ok"]
     p95 = ok[min(len(ok) - 1, int(round(0.95 * (len(ok) - 1))))] if ok else float("nan")
     return {"sessions": n_sessions, "questions": len(results), "answered": len(ok), "errors": len(errors),
-            "error_samples": [f"{q}: {s}" for q, _, s, _ in errors[:5]],
+            "error_samples": [f"{q}: {s}" for q, _, s, _, _ in errors[:5]],
             "with_table": sum(1 for r in results if r[2] == "ok" and r[3].get("table")),
             "with_plot": sum(1 for r in results if r[2] == "ok" and r[3].get("plot")),
             "answer_median_s": round(statistics.median(ok), 2) if ok else None, "answer_p95_s": round(p95, 2),
             "answer_max_s": round(ok[-1], 2) if ok else None, "think_s": think,
+            "slowest_by_question_s": {q: round(max(r[1] for r in results if r[0] == q and r[2] == "ok"), 2)
+                                      for q in sorted({r[0] for r in results if r[2] == "ok"})},
+            # asked in each 5 s after the start: [second, questions asked, their slowest answer]
+            "timeline_5s": [[w * 5, len(v), round(max(v), 2)] for w, v in sorted(_windows(results, t).items())],
             "connect_all_s": round(connect_s, 1), "wall_s": round(time.perf_counter() - t, 1),
             "window": (time.time() - (time.perf_counter() - t), time.time())}
+
+
+def _windows(results: list, start: float, width: float = 5.0) -> dict[int, list[float]]:
+    out: dict[int, list[float]] = {}
+    for r in results:
+        if r[2] == "ok":
+            out.setdefault(int((r[4] - start) // width), []).append(r[1])
+    return out
 
 
 class BulkIngestion:

@@ -10,6 +10,7 @@ follow-up suggestions. Context is kept per browser session (one ``ChatSession`` 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import functools
 import io
@@ -293,6 +294,10 @@ class ChatPane(pn.viewable.Viewer):
     elapsed = param.Number(default=None, allow_None=True, doc="Seconds the latest answer took (server side).")
     error = param.String(default="", doc="The latest error shown to the user (empty when none).")
     session = param.Parameter(default=None, doc="The floatchat_core.chat.ChatSession keeping this pane's context.")
+    live_answers = param.Integer(default=3, bounds=(1, None), doc="""
+        How many of the latest answers keep their table and plot on the page. Older ones fold to their
+        text and provenance with a button that draws them again: every change to the page makes Bokeh
+        walk all of its models, so a session of 20 answers took ~4x longer per answer than its first.""")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -306,6 +311,7 @@ class ChatPane(pn.viewable.Viewer):
                             "stylesheets": [MESSAGE_CSS]})
         self._examples = self._chips(self.examples, vertical=False)
         self._info = pn.pane.Markdown("", styles={"color": "#546e7a"}, margin=(0, 10), sizing_mode="stretch_width")
+        self._live: list[tuple[pn.Column, Any]] = []    # (message body, answer) showing table and plot
 
     def _chips(self, questions: list[str], color: str = "light", vertical: bool = False) -> pn.widgets.CheckButtonGroup:
         """Questions as one row (or column) of buttons; clicking one asks it.
@@ -376,25 +382,44 @@ class ChatPane(pn.viewable.Viewer):
             self._info.object = f"The last question failed after {time.perf_counter() - t0:.2f} s."
             body.append(pn.pane.Alert(f"Sorry, this question failed: {exc}", alert_type="danger"))
             return None
-        body.append(view)
-        self.elapsed = time.perf_counter() - t0
-        self.answer = answer
-        self.asked += 1
-        prov = getattr(answer, "provenance", None) or {}
-        frame = getattr(answer, "frame", None)
-        self._info.object = (f"Answered in {self.elapsed:.2f} s · {0 if frame is None else len(frame):,} rows · "
-                             f"QC mode {prov.get('qc_mode', '?')} · {prov.get('source', 'local database')}")
+        doc = pn.state.curdoc
+        # one walk of the page's models for everything below (each layout change is a walk otherwise)
+        with doc.models.freeze() if doc is not None and doc.session_context is not None else contextlib.nullcontext():
+            body.append(view)
+            self._keep_live(body, answer)
+            self.elapsed = time.perf_counter() - t0
+            self.answer = answer
+            self.asked += 1
+            prov = getattr(answer, "provenance", None) or {}
+            frame = getattr(answer, "frame", None)
+            self._info.object = (f"Answered in {self.elapsed:.2f} s · {0 if frame is None else len(frame):,} rows · "
+                                 f"QC mode {prov.get('qc_mode', '?')} · {prov.get('source', 'local database')}")
         return None
+
+    def _keep_live(self, body: pn.Column, answer: Any) -> None:
+        """``body`` now shows ``answer`` in full; fold the oldest full answers beyond ``live_answers``."""
+        self._live = [(b, a) for b, a in self._live if b is not body] + [(body, answer)]
+        while len(self._live) > self.live_answers:
+            old_body, old_answer = self._live.pop(0)
+            if old_body.objects:
+                old_body[-1] = self._folded(old_body, old_answer)
+
+    def _folded(self, body: pn.Column, answer: Any) -> pn.Column:
+        """An older answer without its table and plot: its text, provenance and a button to draw them."""
+        again = pn.widgets.Button(label="Show the table and plot again", color="light", margin=(2, 4))
+
+        def _unfold(_event=None):
+            body[-1] = self.render(answer)
+            self._keep_live(body, answer)
+
+        again.on_click(_unfold)
+        return pn.Column(pn.pane.Markdown(_answer_text(answer), sizing_mode="stretch_width"),
+                         pn.pane.HTML(provenance_html(answer), sizing_mode="stretch_width"), again,
+                         sizing_mode="stretch_width")
 
     def render(self, answer: Any, elapsed_s: float | None = None) -> pn.Column:
         """An Answer as a chat message body: text, table, plot, provenance, downloads, follow-ups."""
-        parts: list[Any] = []
-        text = getattr(answer, "text", "") or ""
-        if getattr(answer, "clarification", None):
-            text = f"{text}\n\n**{answer.clarification}**" if text else f"**{answer.clarification}**"
-        if getattr(answer, "message", None):
-            text += f"\n\n_{answer.message}_"
-        parts.append(pn.pane.Markdown(text, sizing_mode="stretch_width"))
+        parts: list[Any] = [pn.pane.Markdown(_answer_text(answer), sizing_mode="stretch_width")]
         frame = getattr(answer, "frame", None)
         if frame is not None and len(frame):
             shown = frame.head(TABLE_ROWS)
@@ -460,6 +485,16 @@ class ChatPane(pn.viewable.Viewer):
     def __panel__(self):
         return pn.Column(pn.pane.Markdown("**Try:**", margin=(0, 5)), self._examples, self._info, self._chat,
                          sizing_mode="stretch_width")
+
+
+def _answer_text(answer: Any) -> str:
+    """The answer's text with its clarification question and message (Markdown)."""
+    text = getattr(answer, "text", "") or ""
+    if getattr(answer, "clarification", None):
+        text = f"{text}\n\n**{answer.clarification}**" if text else f"**{answer.clarification}**"
+    if getattr(answer, "message", None):
+        text += f"\n\n_{answer.message}_"
+    return text
 
 
 def plot_pane(plot: Any) -> pn.viewable.Viewable:

@@ -46,6 +46,17 @@ def nearest_float(lon: float, lat: float, latest: pd.DataFrame | None = None) ->
     return dict(latest.iloc[i].to_dict(), distance_m=float(d[i]))
 
 
+def _one_glyph(plot, element) -> None:
+    """HoloViews hook: leave a layer's selection, non-selection and muted glyphs to BokehJS.
+
+    HoloViews adds a glyph model for each (4 per layer). The map's layers are never selected or muted
+    (the box-select tool only reports its bounds), and each model is walked again at every change to
+    the page, once per chat answer: this keeps one glyph per layer."""
+    renderer = plot.handles.get("glyph_renderer")
+    if renderer is not None:
+        renderer.update(selection_glyph="auto", nonselection_glyph="auto", muted_glyph="auto")
+
+
 class FloatMap(pn.viewable.Viewer):
     """Datashader map of Argo positions with filters, tap-to-trajectory and answer highlights.
 
@@ -97,8 +108,9 @@ class FloatMap(pn.viewable.Viewer):
         traj = hv.DynamicMap(lambda data: plots.trajectory_plot(data), streams=[self._traj_pipe])
         hl = hv.DynamicMap(lambda data: plots.highlight_points(data), streams=[self._hl_pipe])
         self._plot = (self._raster * plots.dynamic_coastlines() * hl * traj).opts(
-            width=self.width, height=self.height, xlim=(-180, 180), ylim=(-90, 90), xlabel="longitude (°E)",
-            ylabel="latitude (°N)", title="Argo profile positions")
+            {"Points": {"hooks": [_one_glyph]}, "Path": {"hooks": [_one_glyph]}, "Image": {"hooks": [_one_glyph]},
+             "Overlay": {"width": self.width, "height": self.height, "xlim": (-180, 180), "ylim": (-90, 90),
+                         "xlabel": "longitude (°E)", "ylabel": "latitude (°N)", "title": "Argo profile positions"}})
         self._status = pn.pane.Markdown("", sizing_mode="stretch_width")
         self._update_positions()
 

@@ -134,3 +134,27 @@ def test_follow_up_chips_are_one_button_group_that_asks_and_releases():
     assert group.value == [] and list(model.active) == []
     sent = [m for m in pane._chat.objects if m.user == "You"]
     assert [m.object for m in sent] == ["Show the trajectory of float 2902269"]
+
+
+def test_older_answers_fold_to_text_and_provenance_and_unfold_on_click(sample_db):
+    from floatchat_core.chat import ChatSession
+
+    session = ChatSession()
+    pane = ChatPane(live_answers=1)
+    bodies = []
+    for q in ("Show the trajectory of float 2902269", "How many profiles in 2019?"):
+        answer = session.ask(q)
+        body = pn.Column(Progress().pane, pane.render(answer))
+        pane._keep_live(body, answer)
+        bodies.append((body, answer))
+
+    def has_table(body):
+        return any(isinstance(p, pn.widgets.Tabulator) for p in body[-1].objects)
+
+    first, second = bodies
+    assert not has_table(first[0]) and has_table(second[0])
+    folded = first[0][-1]
+    assert "2902269" in folded[0].object and "How this was answered" in folded[1].object
+    folded[2].clicks += 1                                  # "Show the table and plot again"
+    assert has_table(first[0]) and not has_table(second[0])
+    assert [a for _, a in pane._live] == [first[1]]
