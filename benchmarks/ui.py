@@ -183,10 +183,12 @@ def _find(obj, pred, out):
     return out
 
 
-def _answer_parts(patch: dict) -> dict:
-    """Which parts of an answer a PATCH-DOC's new models carry (Bokeh model names)."""
+def _answer_parts(patch: dict, number: int) -> dict:
+    """Which parts of the session's ``number``-th answer a PATCH-DOC's new models carry (Bokeh model
+    names); its provenance card is tagged with the number (an older answer folding also sends one)."""
     text = json.dumps(patch)
-    return {"provenance": "How this was answered" in text, "table": "DataTabulator" in text,
+    tag = re.compile(rf'data-answer=(?:\\\\"|&quot;){number}(?:\\\\"|&quot;)')   # as sent: HTML-escaped in JSON
+    return {"provenance": bool(tag.search(text)), "table": "DataTabulator" in text,
             "plot": '"name":"Figure"' in text.replace(" ", ""), "failed": "question failed" in text}
 
 
@@ -251,7 +253,7 @@ def session_client(base: str, questions: list[str], results: list, timeout: floa
                             status = f"protocol error: {m.content}"
                             break
                         if m.msgtype == "PATCH-DOC":
-                            parts = _answer_parts(m.content)
+                            parts = _answer_parts(m.content, k + 1)
                             seen = {k: seen[k] or parts[k] for k in seen}
                             if parts["failed"]:
                                 status = "error"

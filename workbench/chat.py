@@ -126,7 +126,7 @@ _DETAILS_STYLE = ("display:block;width:100%;box-sizing:border-box;border:1px sol
                   "font-size:13px")
 
 
-def provenance_html(answer: Any, elapsed_s: float | None = None) -> str:
+def provenance_html(answer: Any, elapsed_s: float | None = None, number: int | None = None) -> str:
     """The "how this was answered" card as a collapsed HTML ``<details>`` element.
 
     A native element (one model, collapsed by the browser) instead of a Panel ``Card`` of a Markdown
@@ -134,7 +134,8 @@ def provenance_html(answer: Any, elapsed_s: float | None = None) -> str:
     block. Raw HTML in the provenance (SQL, parameters) is escaped.
     """
     body = _markdown().render(provenance_markdown(answer, elapsed_s))
-    return (f'<details style="{_DETAILS_STYLE}"><summary style="cursor:pointer;font-weight:600">'
+    nth = "" if number is None else f' data-answer="{int(number)}"'    # the session's n-th question
+    return (f'<details{nth} style="{_DETAILS_STYLE}"><summary style="cursor:pointer;font-weight:600">'
             f'How this was answered</summary><div style="overflow-x:auto">{body}</div></details>')
 
 
@@ -312,6 +313,7 @@ class ChatPane(pn.viewable.Viewer):
         self._examples = self._chips(self.examples, vertical=False)
         self._info = pn.pane.Markdown("", styles={"color": "#546e7a"}, margin=(0, 10), sizing_mode="stretch_width")
         self._live: list[tuple[pn.Column, Any]] = []    # (message body, answer) showing table and plot
+        self._numbers: dict[int, int] = {}               # id(message body) → which question it answers
 
     def _chips(self, questions: list[str], color: str = "light", vertical: bool = False) -> pn.widgets.CheckButtonGroup:
         """Questions as one row (or column) of buttons; clicking one asks it.
@@ -361,6 +363,7 @@ class ChatPane(pn.viewable.Viewer):
         # HTML model whose text changes (a ChatStep re-laid out its header row at each status).
         progress = Progress()
         body = pn.Column(progress.pane, sizing_mode="stretch_width", margin=0)
+        number = self._numbers[id(body)] = len(self._numbers) + 1
         try:
             instance.stream(body, user="FloatChat")
             parsed = await loop.run_in_executor(_WORKERS, self._parse, question)
@@ -370,7 +373,7 @@ class ChatPane(pn.viewable.Viewer):
             frame = getattr(answer, "frame", None)
             n_rows = 0 if frame is None else len(frame)
             progress.step("Plotting…", f"**Queried**: {n_rows:,} rows")
-            view = await loop.run_in_executor(_RENDERER, self.render, answer, time.perf_counter() - t0)
+            view = await loop.run_in_executor(_RENDERER, self.render, answer, time.perf_counter() - t0, number)
             progress.step(f"✔ Parsed ({type(parsed).__name__}) · queried {n_rows:,} rows · plotted", "**Plotted**")
         except asyncio.CancelledError:
             progress.step("Cancelled (a newer question replaced this one)")
@@ -409,16 +412,19 @@ class ChatPane(pn.viewable.Viewer):
         again = pn.widgets.Button(label="Show the table and plot again", color="light", margin=(2, 4))
 
         def _unfold(_event=None):
-            body[-1] = self.render(answer)
+            body[-1] = self.render(answer, number=self._numbers.get(id(body)))
             self._keep_live(body, answer)
 
         again.on_click(_unfold)
         return pn.Column(pn.pane.Markdown(_answer_text(answer), sizing_mode="stretch_width"),
-                         pn.pane.HTML(provenance_html(answer), sizing_mode="stretch_width"), again,
+                         pn.pane.HTML(provenance_html(answer, number=self._numbers.get(id(body))),
+                                      sizing_mode="stretch_width"), again,
                          sizing_mode="stretch_width")
 
-    def render(self, answer: Any, elapsed_s: float | None = None) -> pn.Column:
-        """An Answer as a chat message body: text, table, plot, provenance, downloads, follow-ups."""
+    def render(self, answer: Any, elapsed_s: float | None = None, number: int | None = None) -> pn.Column:
+        """An Answer as a chat message body: text, table, plot, provenance, downloads, follow-ups.
+
+        ``number``: which of the session's questions it answers (tagged on the provenance card)."""
         parts: list[Any] = [pn.pane.Markdown(_answer_text(answer), sizing_mode="stretch_width")]
         frame = getattr(answer, "frame", None)
         if frame is not None and len(frame):
@@ -449,7 +455,7 @@ class ChatPane(pn.viewable.Viewer):
             if pane is not None:
                 parts.append(pane)
             parts.append(self._downloads(answer))
-        parts.append(pn.pane.HTML(provenance_html(answer, elapsed_s), sizing_mode="stretch_width"))
+        parts.append(pn.pane.HTML(provenance_html(answer, elapsed_s, number), sizing_mode="stretch_width"))
         follow = list(getattr(answer, "suggestions", None) or [])[:4]
         if follow:
             parts.append(self._chips(follow, "primary", vertical=True))
