@@ -251,3 +251,29 @@ def test_every_component_renders_to_bokeh(sample_db):
                  ChatPane(), JobMonitor(), UploadPanel()):
         root = pn.panel(comp).get_root(Document())
         assert root is not None
+
+
+def test_cached_bootstrap_design_gives_panels_own_modifiers():
+    """The workbench's design caches per component class what Panel's Bootstrap design computes per call:
+    the same stylesheets and defaults, fresh copies each time."""
+    import panel as pn
+    from bokeh.document import Document
+    from panel.theme.bootstrap import Bootstrap as PanelBootstrap
+
+    from workbench.design import Bootstrap
+
+    ours, panels = Bootstrap(theme="default"), PanelBootstrap(theme="default")
+    widgets = [pn.widgets.Button(name="b"), pn.widgets.Tabulator(pd.DataFrame({"a": [1]})), pn.pane.Markdown("m"),
+               pn.Column(), pn.chat.ChatAreaInput(), pn.widgets.CheckButtonGroup(options=["x"]), pn.Card()]
+    for w in widgets:
+        for _ in range(2):
+            (mine, mine_children), (theirs, their_children) = ours.params(w, Document()), panels.params(w, Document())
+            assert {k: v for k, v in mine.items() if k != "stylesheets"} == \
+                   {k: v for k, v in theirs.items() if k != "stylesheets"}, type(w)
+            assert [getattr(s, "url", s) for s in mine.get("stylesheets", [])] == \
+                   [getattr(s, "url", s) for s in theirs.get("stylesheets", [])], type(w)
+            assert mine_children == their_children
+    first, _ = ours.params(widgets[0], Document())
+    first["stylesheets"].append("changed by a caller")
+    again, _ = ours.params(widgets[0], Document())
+    assert "changed by a caller" not in again["stylesheets"]

@@ -8,6 +8,7 @@ import panel as pn
 
 from workbench.admin import JobMonitor, UploadPanel
 from workbench.auth import current_role, current_user
+from workbench.design import Bootstrap
 
 pn.extension("tabulator", "filedropper", sizing_mode="stretch_width", notifications=False)
 
@@ -20,7 +21,7 @@ else:
     monitor = JobMonitor()
     main = [pn.Row(UploadPanel(monitor=monitor), monitor)]
 
-pn.template.BootstrapTemplate(title="FloatChat Admin", main=main,
+pn.template.BootstrapTemplate(title="FloatChat Admin", main=main, design=Bootstrap,
                               header=[pn.pane.HTML('<a href="/dashboard" style="color:white">dashboard</a>'
                                                    ' · <a href="/logout" style="color:white">log out</a>')]
                               ).servable()

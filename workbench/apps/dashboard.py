@@ -9,6 +9,7 @@ import panel as pn
 
 from workbench.cards import DatasetCards
 from workbench.chat import ChatPane, answer_positions
+from workbench.design import Bootstrap
 from workbench.floatmap import FloatMap
 from workbench.profiles import ProfileView, TSDiagram, levels_of
 
@@ -93,6 +94,7 @@ tabs.param.watch(_on_tab, "active")
 main = pn.Row(pn.Column(chat, min_width=420, max_width=640, sizing_mode="stretch_width"), tabs,
               sizing_mode="stretch_width")
 template = pn.template.BootstrapTemplate(
+    design=Bootstrap,          # Panel's Bootstrap, modifiers worked out once per component class
     title="FloatChat Workbench",
     sidebar=[pn.pane.Markdown("#### Map filters"), fmap.controls(),
              pn.pane.Markdown("<small>Positions: Argo GDAC via the local database. Coastlines: Natural Earth."
