@@ -394,6 +394,7 @@ def main(argv=None) -> int:
         if not args.smoke and not args.no_ingest and gdac.is_dir():
             ingestion = BulkIngestion(gdac, home / "ingest.log").start()
             time.sleep(3)
+        windows = {}
         for k, think in enumerate(args.think):
             key = "sessions" if k == 0 else f"sessions_think_{think:g}"
             print(f"sessions: {sessions} × {per} questions, think {think:g} s"
@@ -401,13 +402,14 @@ def main(argv=None) -> int:
             load0 = os.getloadavg()
             res = results[key] = bench_sessions(base, sessions, per, think=think)
             res["load_avg_before_after"] = [round(v, 2) for v in (*load0, *os.getloadavg())]
-            window = res.pop("window")
-            if ingestion is not None:
-                res["ingestion_overlap"] = ingestion.overlap(window)
-            res["during_ingestion"] = bool(ingestion and ingestion.overlap(window) >= 0.99)
+            windows[key] = res.pop("window")
             print(json.dumps(res), flush=True)
         if ingestion is not None:
-            results["ingestion"] = ingestion.stop()
+            results["ingestion"] = ingestion.stop()      # the run in progress is recorded when it ends
+        for key, window in windows.items():
+            overlap = ingestion.overlap(window) if ingestion is not None else 0.0
+            results[key].update(ingestion_overlap=overlap, during_ingestion=overlap >= 0.99)
+            print(key, "overlap with the bulk ingestion:", overlap, flush=True)
     finally:
         if ingestion is not None:
             ingestion.stop()
