@@ -263,7 +263,7 @@ def test_cached_bootstrap_design_gives_panels_own_modifiers():
     from workbench.design import Bootstrap
 
     ours, panels = Bootstrap(theme="default"), PanelBootstrap(theme="default")
-    widgets = [pn.widgets.Button(name="b"), pn.widgets.Tabulator(pd.DataFrame({"a": [1]})), pn.pane.Markdown("m"),
+    widgets = [pn.widgets.Button(label="b"), pn.widgets.Tabulator(pd.DataFrame({"a": [1]})), pn.pane.Markdown("m"),
                pn.Column(), pn.chat.ChatAreaInput(), pn.widgets.CheckButtonGroup(options=["x"]), pn.Card()]
     for w in widgets:
         for _ in range(2):
