@@ -271,34 +271,12 @@ def profile_levels(profile_ids, parameters: Sequence[str] | None = None, pres_mi
 
     def fetch(c):
         return levels.fetch(c, ids, names, parameters is None, mode, range_sql, sql_params, pres_min, pres_max,
-                            settings, _levels_pool())
+                            settings)
 
     key_sql = f"profile_levels {names} {mode} {range_sql} {pres_min} {pres_max}"
     return core.run("profile_levels", key_sql, sql_params, settings, fetch=fetch)
 
 
-_POOL = None
-
-
-def _levels_pool():
-    global _LEVELS_POOL
-    if _LEVELS_POOL is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _LEVELS_POOL = ThreadPoolExecutor(max_workers=max(1, levels.WAYS - 1), thread_name_prefix="floatchat-levels")
-    return _LEVELS_POOL
-
-
-_LEVELS_POOL = None
-
-
-def _slice_pool():
-    global _POOL
-    if _POOL is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="floatchat-dal")
-    return _POOL
 
 
 def depth_slice(parameter: str, pres: float, mode: QCMode = "standard", *, settings: Settings | None = None,
@@ -350,8 +328,8 @@ def depth_slice(parameter: str, pres: float, mode: QCMode = "standard", *, setti
             # the windows cost the server ~30 µs a profile (detoasting): the newer half is cut
             # on this connection while a second pooled connection cuts the older half
             half = len(ids) // 2
-            fut = _slice_pool().submit(sl.rows_on_new_connection, sql, {"ids": ids[half:], "target": target},
-                                       settings)
+            older = {"ids": ids[half:], "target": target}
+            fut = core.side_pool().submit(core.on_reader, settings, lambda c2: c2.execute(text(sql), older).all())
             rows = c.execute(text(sql), {"ids": ids[:half], "target": target}).all() + fut.result()
         values, unsure = sl.brackets(rows, target, mode)
         if unsure:
@@ -400,7 +378,7 @@ def region_profile_values(parameter: str, pres_min: float, pres_max: float, mode
         ids_sql = (f"SELECT p.id FROM profiles p {_where(conds)} ORDER BY p.juld ASC NULLS LAST, p.id "
                    "LIMIT :limit OFFSET :offset")
         df = core.run("region_profile_values", ids_sql, params, settings, conn=c, fetch=lambda c: layer.fetch(
-            c, ids_sql, params, name, lo, hi, mode, limit, settings, _slice_pool()))
+            c, ids_sql, params, name, lo, hi, mode, limit, settings))
     df.attrs.update(parameter=name, mode=mode, unit=BY_NAME[name].units, pres_min=lo, pres_max=hi)
     if f.region_info:
         df.attrs["region"] = f.region_info

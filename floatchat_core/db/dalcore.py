@@ -6,6 +6,7 @@ below with bound parameters only — user values never reach the SQL text.
 """
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import io
@@ -107,8 +108,6 @@ def _lon(v: float) -> float:
 def resolve_region_id(region: str | int, settings: Settings, conn=None) -> dict:
     """``{"id", "name", "match"}`` for a region name or id; clear errors when unknown/ambiguous.
     ``conn``: the caller's read-only connection (a new one by default)."""
-    import contextlib
-
     from .regions import _region, resolve_region
 
     if isinstance(region, int | np.integer) or (isinstance(region, str) and region.strip().isdigit()):
@@ -427,13 +426,32 @@ def reader(settings: Settings):
     return get_engine(readonly=True, settings=settings).connect()
 
 
+def on_reader(settings: Settings, fn: Callable[[Any], Any]) -> Any:
+    """``fn(connection)`` on a read-only connection of its own: a second connection's share of a
+    call's work, run by a thread of ``side_pool``."""
+    with reader(settings) as c:
+        return fn(c)
+
+
+_SIDE_POOL = None
+
+
+def side_pool():
+    """Two threads for the shares of a DAL call read on a second connection (``on_reader``): the
+    levels, depth-slice windows and layer windows of many profiles not read lately."""
+    global _SIDE_POOL
+    if _SIDE_POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _SIDE_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="floatchat-dal")
+    return _SIDE_POOL
+
+
 def run(name: str, sql: str, params: dict, settings: Settings | None,
         fetch: Callable[[Any], Any] | None = None, use_cache: bool = True, conn=None) -> Any:
     """Run ``fetch(connection)`` (default: ``sql`` as a DataFrame) on the read-only engine,
     through the query cache, and record it for ``last_query``. ``conn``: the connection to run
     on (from ``reader``; a new one by default)."""
-    import contextlib
-
     from sqlalchemy import text
 
     settings = settings or get_settings()

@@ -19,7 +19,6 @@ is the float8 sum in level order divided by the count (PostgreSQL's ``avg(float8
 """
 from __future__ import annotations
 
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -115,16 +114,21 @@ def layer_means(rows: list, lo: float, hi: float, mode: str) -> pd.DataFrame:
         "n_levels": counts[keep].astype(np.int64)})
 
 
-def fetch(c, ids_sql: str, params: dict, parameter: str, lo: float, hi: float, mode: str, limit: int, settings,
-          pool) -> pd.DataFrame:
+def fetch(c, ids_sql: str, params: dict, parameter: str, lo: float, hi: float, mode: str, limit: int,
+          settings) -> pd.DataFrame:
     """``region_profile_values``' fetch on the read-only connection ``c``: ``ids_sql`` selects the
     matching profiles' ids oldest first (``LIMIT :limit OFFSET :offset``); pages of them are cut
-    until ``limit`` profiles with levels in the layer are found. ``pool``: a thread for the
-    second connection."""
+    until ``limit`` profiles with levels in the layer are found, on this connection and a second
+    one (``dalcore.side_pool``)."""
     from sqlalchemy import text
 
     sql = windows_sql(parameter)
     wparams = {"layer_lo_m": lo - LAYER_MARGIN_DBAR, "layer_hi_m": hi + LAYER_MARGIN_DBAR}
+
+    def cut(conn, pieces: list[list[int]]) -> list[list]:
+        return [core.copy_binary_rows(conn.connection.driver_connection, sql, {**wparams, "ids": x}, _TYPES)
+                for x in pieces]
+
     frames, found, offset = [], 0, 0
     while True:
         ids = [int(i) for i in c.execute(text(ids_sql), {**params, "limit": limit, "offset": offset}).scalars()]
@@ -134,10 +138,10 @@ def fetch(c, ids_sql: str, params: dict, parameter: str, lo: float, hi: float, m
             if len(ids) >= SPLIT else [ids]
         if len(pieces) == 1 and len(ids) >= SPLIT:
             pieces = [ids[:len(ids) // 2], ids[len(ids) // 2:]]
-        fut = pool.submit(_rows_on_new_connection, sql, wparams, pieces[1::2], settings) if len(pieces) > 1 else None
+        fut = (core.side_pool().submit(core.on_reader, settings, lambda c2, odd=pieces[1::2]: cut(c2, odd))
+               if len(pieces) > 1 else None)
         try:
-            even = [core.copy_binary_rows(c.connection.driver_connection, sql, {**wparams, "ids": x}, _TYPES)
-                    for x in pieces[0::2]]
+            even = cut(c, pieces[0::2])
         finally:
             odd = fut.result() if fut is not None else []
         rows = [r for i in range(len(pieces)) for r in (even[i // 2] if i % 2 == 0 else odd[i // 2])]
@@ -151,11 +155,3 @@ def fetch(c, ids_sql: str, params: dict, parameter: str, lo: float, hi: float, m
     out = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     return out.iloc[:limit].reset_index(drop=True) if len(out) > limit else out
 
-
-def _rows_on_new_connection(sql: str, params: dict[str, Any], pieces: list[list[int]], settings) -> list[list]:
-    """Each piece's rows of ``sql``, on a connection of its own (for a thread)."""
-    from .engine import get_engine
-
-    with get_engine(readonly=True, settings=settings).connect() as c:
-        return [core.copy_binary_rows(c.connection.driver_connection, sql, {**params, "ids": x}, _TYPES)
-                for x in pieces]

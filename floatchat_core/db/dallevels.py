@@ -131,15 +131,6 @@ def copy_levels(c, statement: Callable[[bool], str], params: dict) -> tuple[io.B
         return core.copy_binary(c.connection.driver_connection, sql, params), sql
 
 
-def copy_levels_on_new_connection(statement: Callable[[bool], str], params: dict, settings) -> tuple[io.BytesIO, str]:
-    """``copy_levels`` on a connection of its own from the read-only pool (for a thread: it only
-    waits for the stream; the caller parses it)."""
-    from .engine import get_engine
-
-    with get_engine(readonly=True, settings=settings).connect() as c:
-        return copy_levels(c, statement, params)
-
-
 def axis_columns(prefixes: list[str], with_errors: bool, fast: bool = True) -> list[str]:
     """An axis as columns: its length ``n``; every parameter's raw and adjusted arrays (+ the
     adjusted error when ``with_errors``) then their raw and adjusted QC (``send_real`` /
@@ -170,10 +161,15 @@ _PROFILE_COLS = ["p.id", "p.platform_number::text", "p.cycle_number::int8", "p.j
 _PROFILE_TYPES = ["int", "text", "int", "ts", "float8", "float8"]
 
 
+def _axes(wanted: list[str]) -> dict[str, list[str]]:
+    """The wanted parameters by vertical axis (core, bgc)."""
+    return {a: [p for p in wanted if BY_NAME[p].axis == a] for a in ("core", "bgc")}
+
+
 def _layout(wanted: list[str]) -> list[tuple[str, list[str]]]:
     """The axes to send and their column prefixes (pressure first) for the wanted parameters:
     the core axis also when nothing else is wanted (its pressure alone)."""
-    axes = {a: [p for p in wanted if BY_NAME[p].axis == a] for a in ("core", "bgc")}
+    axes = _axes(wanted)
     return [(a, ["pres" if a == "core" else "bgc_pres"] + [BY_NAME[p].column for p in axes[a]])
             for a in ("core", "bgc") if axes[a] or (a == "core" and not wanted)]
 
@@ -190,11 +186,12 @@ def _spans(layout: list, nt: int) -> list[tuple[str, int, int, list[tuple[int, s
 
 
 def fetch(c, ids: list[int], names: list[str], every: bool, mode: str, range_sql: str, params: dict,
-          pres_min, pres_max, settings, pool) -> pd.DataFrame:
+          pres_min, pres_max, settings) -> pd.DataFrame:
     """``dal.profile_levels``' fetch on the read-only connection ``c``: ``names`` the parameters
     asked for, or ``every`` one the profiles hold (one small query finds which: sending every
-    parameter's columns instead, NULL where absent, cost more than it, measured). ``pool``:
-    threads for the shares read on other connections (``SPLIT``, ``WAYS``)."""
+    parameter's columns instead, NULL where absent, cost more than it, measured). The shares
+    beyond the first are read on other connections by ``dalcore.side_pool`` (``SPLIT``, ``WAYS``;
+    those threads only wait for their COPY stream, parsed here)."""
     from sqlalchemy import text
 
     wanted = names
@@ -216,7 +213,8 @@ def fetch(c, ids: list[int], names: list[str], every: bool, mode: str, range_sql
     # the arrays of profiles nobody asked for lately are read from disk (TOAST pages: ~5 a
     # profile): several backends wait for their share at once; the streams are parsed here
     parts = [[int(i) for i in x] for x in np.array_split(ids, max(1, min(WAYS, len(ids) // SPLIT)))]
-    futs = [pool.submit(copy_levels_on_new_connection, statement, {**params, "ids": part}, settings)
+    futs = [core.side_pool().submit(core.on_reader, settings,
+                                    lambda c2, p=part: copy_levels(c2, statement, {**params, "ids": p}))
             for part in parts[1:]]
     try:
         streams = [copy_levels(c, statement, {**params, "ids": parts[0]})]
@@ -227,8 +225,7 @@ def fetch(c, ids: list[int], names: list[str], every: bool, mode: str, range_sql
     sql = streams[0][1] if all(x[1] == streams[0][1] for x in streams) else statement(False)
     core.ran(sql)                  # the statement depends on the profiles' parameters
     spans = _spans(layout, 3 if mode == "expert" else 2)
-    axes = {a: [p for p in wanted if BY_NAME[p].axis == a] for a in ("core", "bgc")}
-    return levels_frame(rows, ids, axes, spans, mode, pres_min, pres_max)
+    return levels_frame(rows, ids, _axes(wanted), spans, mode, pres_min, pres_max)
 
 
 # ----------------------------------------------------------------------------- the frame

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 
 from ..argo.variables import BY_NAME
-from ..config import Settings
 from . import dalcore as core
 
 log = logging.getLogger(__name__)
@@ -120,15 +119,6 @@ def window_matrix(bufs: list, kind: str, parts: int = 4) -> tuple[np.ndarray, np
 #: depth_slice cuts this many profiles' windows or more over two connections at once (tried for
 #: profile_levels' 100 profiles too: no gain, the decoding is as large as the server's share).
 SPLIT = 2000
-
-
-def rows_on_new_connection(sql: str, params: dict, settings: Settings) -> list:
-    from sqlalchemy import text
-
-    from .engine import get_engine
-
-    with get_engine(readonly=True, settings=settings).connect() as c:
-        return c.execute(text(sql), params).all()
 
 
 def brackets(rows, target: float, mode: str) -> tuple[pd.Series, set[int]]:
