@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 __all__ = ["answer_figure"]
 
 _HOVER_COLS = ("platform_number", "cycle_number", "juld")
+# Glyphs are added with ``fig.add_glyph``: one glyph model per renderer (the figure's glyph methods
+# add non-selection and muted copies of each, which BokehJS derives itself when left unset).
 
 
 def _recipe(answer: Any) -> tuple[pd.DataFrame | None, dict | None]:
@@ -58,12 +60,6 @@ def _hover(fig, renderers, fields: list[tuple[str, str]]) -> None:
     fig.add_tools(HoverTool(renderers=renderers, tooltips=tips, formatters={"@{juld}": "datetime"}))
 
 
-def _glyph(fig, source, glyph):
-    """Add ``glyph`` drawing ``source`` to ``fig``: one glyph model per renderer (the figure methods add
-    non-selection and muted copies of each glyph, which BokehJS derives itself when left unset)."""
-    return fig.add_glyph(source, glyph)
-
-
 def _figure(title: str, width: int, height: int, **kw):
     from bokeh.plotting import figure
 
@@ -84,7 +80,7 @@ def _map_figure(df: pd.DataFrame, title: str, width: int, height: int, pad: floa
     from bokeh.models import ColumnDataSource, Line
 
     # NaN rows break the line between coastlines
-    _glyph(fig, ColumnDataSource({"x": cx, "y": cy}), Line(x="x", y="y", line_color="#555555", line_width=0.6))
+    fig.add_glyph(ColumnDataSource({"x": cx, "y": cy}), Line(x="x", y="y", line_color="#555555", line_width=0.6))
     return fig
 
 
@@ -98,11 +94,11 @@ def trajectory_figure(traj: pd.DataFrame, *, title: str = "trajectory", width: i
     src = _source(t, cols)
     from bokeh.models import ColumnDataSource, Line, Scatter
 
-    _glyph(fig, src, Line(x="longitude", y="latitude", line_color=color, line_width=2))
-    pts = _glyph(fig, src, Scatter(x="longitude", y="latitude", size=5, fill_color=color, line_color="white"))
+    fig.add_glyph(src, Line(x="longitude", y="latitude", line_color=color, line_width=2))
+    pts = fig.add_glyph(src, Scatter(x="longitude", y="latitude", size=5, fill_color=color, line_color="white"))
     if len(t):
         last = ColumnDataSource({"x": [float(t["longitude"].iloc[-1])], "y": [float(t["latitude"].iloc[-1])]})
-        _glyph(fig, last, Scatter(x="x", y="y", marker="triangle", size=11, fill_color=color, line_color="black"))
+        fig.add_glyph(last, Scatter(x="x", y="y", marker="triangle", size=11, fill_color=color, line_color="black"))
     _hover(fig, [pts], [(c.replace("_", " "), c) for c in cols[2:]])
     return fig
 
@@ -120,12 +116,12 @@ def points_figure(df: pd.DataFrame, value: str | None = None, *, title: str = ""
     if value:
         lo, hi = (float(sub[value].min()), float(sub[value].max())) if len(sub) else (0.0, 1.0)
         mapper = LinearColorMapper(palette=RdYlBu11 if cmap == "RdYlBu_r" else cmap, low=lo, high=hi)
-        pts = _glyph(fig, src, Scatter(x="longitude", y="latitude", size=6, line_color=None,
-                                       fill_color={"field": value, "transform": mapper}))
+        pts = fig.add_glyph(src, Scatter(x="longitude", y="latitude", size=6, line_color=None,
+                                         fill_color={"field": value, "transform": mapper}))
         fig.add_layout(ColorBar(color_mapper=mapper, title=plots.label(value)), "right")
     else:
-        pts = _glyph(fig, src, Scatter(x="longitude", y="latitude", size=7, fill_alpha=0.5, fill_color="#1565c0",
-                                       line_color="#1565c0", line_width=1.5))
+        pts = fig.add_glyph(src, Scatter(x="longitude", y="latitude", size=7, fill_alpha=0.5, fill_color="#1565c0",
+                                         line_color="#1565c0", line_width=1.5))
     _hover(fig, [pts], [(c.replace("_", " "), c) for c in cols[2:]])
     return fig
 
@@ -163,7 +159,7 @@ def profiles_figure(levels: pd.DataFrame, parameter: str, *, title: str | None =
     from bokeh.models import ColumnDataSource, MultiLine
 
     src = ColumnDataSource({"xs": xs, "ys": ys, "color": colors, "profile": names})
-    r = _glyph(fig, src, MultiLine(xs="xs", ys="ys", line_color="color", line_width=1.5))
+    r = fig.add_glyph(src, MultiLine(xs="xs", ys="ys", line_color="color", line_width=1.5))
     _hover(fig, [r], [("profile", "profile")])
     return fig
 
