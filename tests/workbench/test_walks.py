@@ -1,0 +1,82 @@
+"""The workbench's Bokeh document walk (``workbench.walks``) finds exactly the models Bokeh's own
+finds, on real dashboard components with real answers, with Panel's default and dark themes."""
+from __future__ import annotations
+
+import pytest
+from bokeh.model import util as bokeh_util
+
+from workbench import walks
+
+
+def _dashboard_document(theme: str):
+    import panel as pn
+    from bokeh.document import Document
+
+    from floatchat_core.chat import ChatSession
+    from workbench.cards import DatasetCards
+    from workbench.chat import ChatPane
+    from workbench.design import Bootstrap
+    from workbench.floatmap import FloatMap
+    from workbench.profiles import ProfileView, TSDiagram
+
+    session, chat = ChatSession(), ChatPane()
+    bodies = [chat.render(session.ask(q), 0.3) for q in ("Show the trajectory of float 2902269",
+                                                        "Temperature profiles of float 2902269",
+                                                        "How many floats are there?")]
+    profiles = ProfileView(platform_number="2902269")
+    template = pn.template.BootstrapTemplate(title="walks", design=Bootstrap, theme=theme,
+                                             main=[pn.Row(FloatMap(height=300), chat), pn.Tabs(
+                                                 ("Profiles", profiles), ("T-S", TSDiagram()),
+                                                 ("Datasets", DatasetCards())), *bodies])
+    doc = Document()
+    template.server_doc(doc)
+    return doc
+
+
+def _walk(doc) -> dict:
+    """Every model reachable from the roots, and each model's own references."""
+    every = set()
+    for root in doc.roots:
+        every |= root.references()
+    return {"all": {m.id for m in every}, "per_model": {m.id: {r.id for r in m.references()} for m in every},
+            "immediate": {m.id: sorted(_immediate(m)) for m in every}}
+
+
+def _immediate(model) -> list[str]:
+    found = []
+    bokeh_util.visit_immediate_value_references(model, lambda m: found.append(m.id))
+    return found
+
+
+@pytest.mark.parametrize("theme", ["default", "dark"])
+def test_walk_finds_the_same_models_as_bokeh(sample_db, theme):
+    was = walks.installed()
+    try:
+        walks.uninstall()
+        doc = _dashboard_document(theme)
+        theirs = _walk(doc)
+        walks.install()
+        ours = _walk(doc)
+        again = _walk(doc)               # defaults Bokeh kept during the first walk change nothing
+    finally:
+        (walks.install if was else walks.uninstall)()
+    assert len(theirs["all"]) > 300
+    assert ours == theirs == again
+    if theme == "dark":                  # the themed path was taken
+        assert any(m.__dict__.get("__themed_values__") for m in doc.models)
+
+
+def test_document_recompute_attaches_and_detaches_as_bokeh(sample_db):
+    """A chat message added, then removed: the document's model set follows with the fast walk."""
+    import panel as pn
+
+    walks.install()
+    doc = _dashboard_document("default")
+    col = next(m for m in doc.models if type(m).__name__ == "Column")
+    before = {m.id for m in doc.models}
+    added = pn.pane.Markdown("an extra message").get_root(doc)
+    col.children = [*col.children, added]
+    assert added.id in {m.id for m in doc.models} and before < {m.id for m in doc.models}
+    col.children = [c for c in col.children if c is not added]
+    assert {m.id for m in doc.models} == before
+    assert added.document is None
