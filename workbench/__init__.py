@@ -4,6 +4,6 @@ from __future__ import annotations
 
 __all__: list[str] = []
 
-from . import walks as _walks
+from . import docspeed as _docspeed
 
-_walks.install()      # Bokeh's document walks at a third of the cost (see workbench/walks.py)
+_docspeed.install()   # Bokeh's document bookkeeping at a fraction of the cost (workbench/docspeed.py)

@@ -1,19 +1,21 @@
-"""Bokeh's document walk, the same answer at a third of the cost.
+"""Bokeh's document bookkeeping, the same results at a fraction of the cost.
 
-Whenever a property that holds models changes (a chat message appended, an answer's table and
-plot added), Bokeh recomputes which models a document holds: it walks every model reachable from
-the roots and reads each property that may hold models (``DocumentModelManager.recompute``). For
-a dashboard session that is ~300 models, and a chat answer triggers two or three walks, so on a
-server shared by many sessions the walks were a third of an answer's CPU time (~36 ms a walk
-measured with 20 sessions, Bokeh 3.9). Two things made them slow:
+A dashboard session holds ~300 Bokeh models, and two pieces of Bokeh's bookkeeping cost time in
+proportion to all of them, again and again per chat answer, on the event loop that every session
+of a server process shares (Bokeh 3.9, measured with 1 and 20 sessions):
+
+**Walks.** Whenever a property that holds models changes (a chat message appended, an answer's
+table and plot added), Bokeh recomputes which models the document holds: it walks every model
+reachable from the roots and reads each property that may hold models
+(``DocumentModelManager.recompute``). An answer triggers two or three walks; they were a third of
+an answer's server CPU (~36 ms a walk). Two things made them slow:
 
 - ``visit_value_and_its_immediate_references`` imports ``Model`` inside the function, a call
   into the import machinery for every value visited (~150,000 per answer);
 - reading a property that was never set goes through Bokeh's default machinery each time: the
   theme lookup, a fresh default value, and the check whether the default is mutable.
 
-:func:`install` replaces the two visitor functions of ``bokeh.model.util`` (the ones
-``Model.references`` and the walk use) with versions that give the same models:
+The visitors here give the same models (~8 ms a walk):
 
 - a value set on the model, or a default Bokeh already keeps for the instance (mutable defaults
   are kept once read, themed or not), is read from the model's own dicts;
@@ -23,8 +25,15 @@ measured with 20 sessions, Bokeh 3.9). Two things made them slow:
   number, a string), the property is skipped;
 - anything else (a themed immutable value, a default not read yet) is read the ordinary way.
 
-``tests/workbench/test_walks.py`` compares the models found with Bokeh's own functions on the
-dashboard's real document, themed and not. A Bokeh upgrade must keep passing it.
+**Messages.** Every ``PATCH-DOC`` message (an answer sends ~20: progress steps, button states,
+the answer) starts with a serializer that makes a reference object for each model the browser
+already has, ~300 of them, to look up the few the message mentions (~1 ms a message).
+:class:`LazyRefSerializer` makes a reference when one is looked up; the message is the same.
+
+:func:`install` puts both in place (``workbench`` does on import).
+``tests/workbench/test_docspeed.py`` compares the models found with Bokeh's own functions on the
+dashboard's real document, themed and not, and the messages with Bokeh's own. A Bokeh upgrade
+must keep passing it.
 """
 from __future__ import annotations
 
@@ -32,11 +41,12 @@ from typing import Any
 from collections.abc import Callable
 
 from bokeh.core.has_props import HasProps
+from bokeh.core.serialization import Ref, Serializer
 from bokeh.model import Model
 from bokeh.model import util as _util
 from bokeh.util.dataclasses import entries, is_dataclass
 
-__all__ = ["install", "uninstall", "installed"]
+__all__ = ["LazyRefSerializer", "install", "uninstall", "installed"]
 
 _ORIGINAL = (_util.visit_value_and_its_immediate_references, _util.visit_immediate_value_references)
 # modules that imported the visitors by name: Bokeh's ``Model.trigger`` (is a change a new model?)
@@ -110,7 +120,38 @@ def visit_immediate_value_references(value: Any, visitor: Callable[[Model], None
         visit_value_and_its_immediate_references(child, visitor)
 
 
-def _set(visit_value, visit_immediate) -> None:
+class LazyRefSerializer(Serializer):
+    """Bokeh's ``Serializer`` for a ``PATCH-DOC``: the references to models the browser already has
+    are made when the message refers to one, not for all of them upfront."""
+
+    def __init__(self, *, references: set[Model] = set(), deferred: bool = True,   # noqa: B006 - Bokeh's signature
+                 check_circular: bool = False) -> None:
+        super().__init__(deferred=deferred, check_circular=check_circular)
+        self._synced = {id(obj): obj for obj in references}
+
+    def has_ref(self, obj: Any) -> bool:
+        return id(obj) in self._references or id(obj) in self._synced
+
+    def add_ref(self, obj: Any, ref: Ref) -> None:
+        assert not self.has_ref(obj)
+        self._references[id(obj)] = ref
+
+    def get_ref(self, obj: Any) -> Ref | None:
+        ref = self._references.get(id(obj))
+        if ref is None:
+            model = self._synced.get(id(obj))
+            if model is not None:
+                ref = self._references[id(obj)] = model.ref
+        return ref
+
+
+def _patch_doc_module():
+    import importlib
+
+    return importlib.import_module("bokeh.protocol.messages.patch_doc")
+
+
+def _set(visit_value, visit_immediate, serializer) -> None:
     import importlib
 
     for module in (_util, *(importlib.import_module(m) for m in _IMPORTERS)):
@@ -118,17 +159,20 @@ def _set(visit_value, visit_immediate) -> None:
                          ("visit_immediate_value_references", visit_immediate)):
             if hasattr(module, name):
                 setattr(module, name, fn)
+    _patch_doc_module().Serializer = serializer
 
 
 def install() -> None:
-    """Use these visitors for every Bokeh document walk in this process (idempotent)."""
-    _set(visit_value_and_its_immediate_references, visit_immediate_value_references)
+    """Use these visitors for every Bokeh document walk in this process, and the lazy references
+    for every ``PATCH-DOC`` message (idempotent)."""
+    _set(visit_value_and_its_immediate_references, visit_immediate_value_references, LazyRefSerializer)
 
 
 def uninstall() -> None:
-    """Bokeh's own visitors again."""
-    _set(*_ORIGINAL)
+    """Bokeh's own visitors and serializer again."""
+    _set(*_ORIGINAL, Serializer)
 
 
 def installed() -> bool:
-    return _util.visit_immediate_value_references is visit_immediate_value_references
+    return _util.visit_immediate_value_references is visit_immediate_value_references and \
+        _patch_doc_module().Serializer is LazyRefSerializer

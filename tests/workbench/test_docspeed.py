@@ -1,11 +1,11 @@
-"""The workbench's Bokeh document walk (``workbench.walks``) finds exactly the models Bokeh's own
+"""The workbench's Bokeh document walk (``workbench.docspeed``) finds exactly the models Bokeh's own
 finds, on real dashboard components with real answers, with Panel's default and dark themes."""
 from __future__ import annotations
 
 import pytest
 from bokeh.model import util as bokeh_util
 
-from workbench import walks
+from workbench import docspeed
 
 
 def _dashboard_document(theme: str):
@@ -50,16 +50,16 @@ def _immediate(model) -> list[str]:
 
 @pytest.mark.parametrize("theme", ["default", "dark"])
 def test_walk_finds_the_same_models_as_bokeh(sample_db, theme):
-    was = walks.installed()
+    was = docspeed.installed()
     try:
-        walks.uninstall()
+        docspeed.uninstall()
         doc = _dashboard_document(theme)
         theirs = _walk(doc)
-        walks.install()
+        docspeed.install()
         ours = _walk(doc)
         again = _walk(doc)               # defaults Bokeh kept during the first walk change nothing
     finally:
-        (walks.install if was else walks.uninstall)()
+        (docspeed.install if was else docspeed.uninstall)()
     assert len(theirs["all"]) > 300
     assert ours == theirs == again
     if theme == "dark":                  # the themed path was taken
@@ -70,7 +70,7 @@ def test_document_recompute_attaches_and_detaches_as_bokeh(sample_db):
     """A chat message added, then removed: the document's model set follows with the fast walk."""
     import panel as pn
 
-    walks.install()
+    docspeed.install()
     doc = _dashboard_document("default")
     col = next(m for m in doc.models if type(m).__name__ == "Column")
     before = {m.id for m in doc.models}
@@ -80,3 +80,37 @@ def test_document_recompute_attaches_and_detaches_as_bokeh(sample_db):
     col.children = [c for c in col.children if c is not added]
     assert {m.id for m in doc.models} == before
     assert added.document is None
+
+
+def test_patch_messages_are_bokehs_own(sample_db):
+    """A new answer appended and a text changed: the PATCH-DOC content and buffers encoded with the
+    lazy references equal those of Bokeh's serializer."""
+    import json
+
+    from bokeh.core.serialization import Buffer, Serializer
+
+    from floatchat_core.chat import ChatSession
+    from workbench.chat import ChatPane
+
+    doc = _dashboard_document("default")
+    doc.models.flush_synced()                     # the browser has every model so far
+    events = []
+    doc.on_change(events.append)
+    col = next(m for m in doc.models if type(m).__name__ == "Column")
+    body = ChatPane().render(ChatSession().ask("Salinity profiles of float 1900857"), 0.2).get_root(doc)
+    col.children = [*col.children, body]
+    text = next(m for m in doc.models if type(m).__name__ == "HTML" and m is not body)
+    text.text = "changed"
+    assert len(events) >= 2
+
+    def encode(cls):
+        s = cls(references=doc.models.synced_references)
+        # buffers get a new id at each encoding: compared by their bytes
+        text = json.dumps(s.encode(events), sort_keys=True,
+                          default=lambda o: o.to_bytes().hex() if isinstance(o, Buffer) else str(o))
+        return text, [b.to_bytes() for b in s.buffers]
+
+    ours, theirs = encode(docspeed.LazyRefSerializer), encode(Serializer)
+    assert ours == theirs
+    assert '"type":"object"' in ours[0].replace(" ", "")     # the new models travel in full …
+    assert text.id in ours[0]                               # … and known ones as references
