@@ -103,6 +103,9 @@ class Settings(BaseModel):
     serve_threads: int = Field(4, ge=0, le=64, description="FLOATCHAT_SERVE_THREADS: `panel serve --num-threads`.")
     upload_executor: Literal["dask", "serial"] = Field(
         "dask", description="FLOATCHAT_UPLOAD_EXECUTOR: where admin uploads are ingested (Dask, or a server thread).")
+    bokeh_speedups: bool = Field(
+        True, description="FLOATCHAT_BOKEH_SPEEDUPS: the workbench's faster Bokeh document walks, property defaults "
+                          "and PATCH-DOC references (`workbench/docspeed.py`); 0 = Bokeh's own.")
 
     @field_validator("home", "pg_bin", "auth_file", mode="before")
     @classmethod
@@ -178,6 +181,7 @@ ENV: dict[str, str] = {
     "serve_processes": "FLOATCHAT_SERVE_PROCESSES",
     "serve_threads": "FLOATCHAT_SERVE_THREADS",
     "upload_executor": "FLOATCHAT_UPLOAD_EXECUTOR",
+    "bokeh_speedups": "FLOATCHAT_BOKEH_SPEEDUPS",
 }
 
 

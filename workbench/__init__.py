@@ -4,6 +4,9 @@ from __future__ import annotations
 
 __all__: list[str] = []
 
-from . import docspeed as _docspeed
+from floatchat_core.config import get_settings as _settings
 
-_docspeed.install()   # Bokeh's document bookkeeping at a fraction of the cost (workbench/docspeed.py)
+if _settings().bokeh_speedups:     # Bokeh's document bookkeeping at a fraction of the cost
+    from . import docspeed as _docspeed
+
+    _docspeed.install()
