@@ -243,6 +243,33 @@ class _OfflineChatInterface(pn.chat.ChatInterface):
         super()._replace_placeholder(message)
 
 
+class AnswerTable(pn.widgets.Tabulator):
+    """A read-only Tabulator whose columns share their cell editor and equal formatters.
+
+    Panel's Tabulator makes an editor and a formatter model per column; an answer of 14 columns
+    brought ~28 of them, a quarter of the answer's Bokeh models, each built, serialized and walked
+    on the event loop all sessions share. A read-only table needs no editor (Panel's own choice
+    for index columns is the plain ``CellEditor``), and formatters with the same type and settings
+    draw the same cells, so one model of each is referenced by every column that uses it.
+    """
+
+    def _get_column_definitions(self, col_names, df):
+        from bokeh.models.widgets.tables import CellEditor
+
+        columns = super()._get_column_definitions(col_names, df)
+        if not self.disabled:
+            return columns
+        editor, formatters = CellEditor(), {}
+        for column in columns:
+            column.editor = editor
+            f = column.formatter
+            if f is not None:
+                key = (type(f), tuple(sorted((k, repr(v)) for k, v in f.properties_with_values(
+                    include_defaults=False).items())))
+                column.formatter = formatters.setdefault(key, f)
+        return columns
+
+
 @functools.lru_cache(maxsize=1)
 def _markdown():
     """One CommonMark renderer (raw HTML off) for the progress and provenance cards: building one costs
@@ -436,7 +463,7 @@ class ChatPane(pn.viewable.Viewer):
                 parts.append(pn.pane.Markdown(f"_Table: the first {TABLE_ROWS:,} of {len(frame):,} rows "
                                               "(downloads hold them all)._", sizing_mode="stretch_width"))
             # remote pagination: the browser receives one page of rows, not all of them
-            parts.append(pn.widgets.Tabulator(shown, disabled=True,
+            parts.append(AnswerTable(shown, disabled=True,
                                               height=min(300, 40 + 28 * min(len(shown), TABLE_PAGE)),
                                               pagination="remote", page_size=TABLE_PAGE, show_index=False,
                                               sizing_mode="stretch_width"))

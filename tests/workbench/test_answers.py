@@ -71,6 +71,29 @@ def test_render_real_answer_table_figure_provenance(sample_db):
     assert any("How this was answered" in str(p.object) for p in view.objects if isinstance(p, pn.pane.HTML))
 
 
+def test_answer_table_columns_share_one_editor_and_equal_formatters(sample_db):
+    """A read-only answer table: every column's cells drawn by the same formatters as Panel's
+    Tabulator would use, with one editor and one model per distinct formatter."""
+    from bokeh.document import Document
+
+    from floatchat_core.chat import ChatSession
+    from workbench.chat import AnswerTable
+
+    answer = ChatSession().ask("Temperature profiles of float 2902269")
+    view = ChatPane().render(answer, 0.5)
+    table = [p for p in view.objects if isinstance(p, AnswerTable)][0]
+    ours = table.get_root(Document()).columns
+    theirs = pn.widgets.Tabulator(table.value, disabled=True, show_index=False).get_root(Document()).columns
+    assert [c.field for c in ours] == [c.field for c in theirs] and len(ours) >= 10
+
+    def spec(f):
+        return type(f).__name__, sorted((k, repr(v)) for k, v in f.properties_with_values(include_defaults=False).items())
+
+    assert [spec(c.formatter) for c in ours] == [spec(c.formatter) for c in theirs]
+    assert len({id(c.editor) for c in ours}) == 1 and type(ours[0].editor).__name__ == "CellEditor"
+    assert len({id(c.formatter) for c in ours}) == len({repr(spec(c.formatter)) for c in theirs}) < len(ours)
+
+
 def test_progress_card_streams_steps_into_one_model():
     from bokeh.document import Document
 
