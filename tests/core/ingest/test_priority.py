@@ -7,7 +7,7 @@ import sys
 
 from floatchat_core.config import get_settings, override
 from floatchat_core.ingest import runner
-from floatchat_core.ingest.priority import lower_priority
+from floatchat_core.ingest.priority import lower_backend_priority, lower_priority
 
 
 def _nice_of_every_thread() -> list[int]:
@@ -15,7 +15,7 @@ def _nice_of_every_thread() -> list[int]:
 
 
 def test_default_is_a_lower_priority():
-    assert get_settings().ingest_nice == 10
+    assert get_settings().ingest_nice == 19
 
 
 def test_lower_priority_sets_every_thread_of_a_real_process():
@@ -49,5 +49,75 @@ def test_localcluster_workers_run_niced_and_the_setting_can_turn_it_off():
             client = runner.get_client(1)
             nice = client.run(_nice_of_every_thread)
             assert all(n == os.getpriority(os.PRIO_PROCESS, 0) for v in nice.values() for n in v), nice
+    finally:
+        runner.close_client()
+
+
+def _backend_of_a_new_connection() -> tuple[int, int]:
+    from floatchat_core.db.engine import dispose_engines, raw_connection
+
+    dispose_engines()                     # a connection the worker opens now (the pool's connect event)
+    conn = raw_connection()
+    try:
+        cur = conn.cursor()
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+        return pid, os.getpriority(os.PRIO_PROCESS, pid)
+    finally:
+        conn.close()
+
+
+def test_backend_of_a_local_connection_is_lowered_and_a_foreign_pid_is_not(database):
+    import psycopg2
+
+    from floatchat_core.db.engine import get_engine
+
+    url = get_engine().url
+    conn = psycopg2.connect(host=url.host, port=url.port, user=url.username, password=url.password,
+                            dbname=url.database)
+    other = psycopg2.connect(host=url.host, port=url.port, user=url.username, password=url.password,
+                             dbname=url.database)
+    try:
+        pid = lower_backend_priority(conn, 13)
+        assert pid is not None and os.getpriority(os.PRIO_PROCESS, pid) == 13
+        cur = other.cursor()
+        cur.execute("SELECT pg_backend_pid()")
+        other_pid = cur.fetchone()[0]
+        assert os.getpriority(os.PRIO_PROCESS, other_pid) == 0      # only the connection's own backend
+        conn.cursor().execute("SELECT 1")                           # still usable, no open transaction left
+        assert conn.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_INTRANS
+        conn.rollback()
+
+        class Elsewhere:                   # a server elsewhere: its backend pid is our own process's
+            def cursor(self):
+                class C:
+                    def execute(self, q): pass
+                    def fetchone(self): return (os.getpid(),)
+                    def close(self): pass
+                return C()
+
+            def rollback(self): pass
+
+            def fileno(self): return conn.fileno()
+
+        assert lower_backend_priority(Elsewhere(), 13) is None
+        assert os.getpriority(os.PRIO_PROCESS, 0) == 0
+    finally:
+        conn.close()
+        other.close()
+
+
+def test_localcluster_workers_write_through_niced_backends(database):
+    runner.close_client()
+    try:
+        with override(ingest_nice=17):
+            client = runner.get_client(1)
+            (pid, nice), = client.run(_backend_of_a_new_connection).values()
+            assert nice == 17, (pid, nice)
+        runner.close_client()
+        with override(ingest_nice=0):
+            client = runner.get_client(1)
+            (pid, nice), = client.run(_backend_of_a_new_connection).values()
+            assert nice == 0, (pid, nice)
     finally:
         runner.close_client()
