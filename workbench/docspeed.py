@@ -37,7 +37,13 @@ the answer) starts with a serializer that makes a reference object for each mode
 already has, ~300 of them, to look up the few the message mentions (~1 ms a message).
 :class:`LazyRefSerializer` makes a reference when one is looked up; the message is the same.
 
-:func:`install` puts all three in place (``workbench`` does on import).
+**Session ends.** Bokeh's ``Document.destroy`` runs a full ``gc.collect()`` for every session
+that ends: ~40–300 ms on the event loop (more as a server's heap grows), so 20 visitors leaving
+together held every remaining session's answers for seconds. :class:`CoalescedGC` makes those
+calls one full collection at most every two seconds, run from the event loop (or at once when no
+loop runs); the memory is released the same way, a moment later.
+
+:func:`install` puts all four in place (``workbench`` does on import).
 ``tests/workbench/test_docspeed.py`` compares the models found with Bokeh's own functions on the
 dashboard's real document, themed and not, and the messages with Bokeh's own. A Bokeh upgrade
 must keep passing it.
@@ -55,7 +61,7 @@ from bokeh.model import Model
 from bokeh.model import util as _util
 from bokeh.util.dataclasses import entries, is_dataclass
 
-__all__ = ["LazyRefSerializer", "install", "uninstall", "installed"]
+__all__ = ["CoalescedGC", "LazyRefSerializer", "install", "uninstall", "installed"]
 
 _ORIGINAL = (_util.visit_value_and_its_immediate_references, _util.visit_immediate_value_references)
 _ORIGINAL_GET_DEFAULT = PropertyDescriptor._get_default
@@ -193,6 +199,51 @@ class LazyRefSerializer(Serializer):
         return ref
 
 
+# ----------------------------------------------------------------------------- session ends
+class CoalescedGC:
+    """Stands in for the ``gc`` module in ``bokeh.document.document``: ``collect()`` schedules one
+    full collection ``delay`` seconds later on the running event loop, however many documents are
+    destroyed meanwhile; without a running loop it collects at once. Every other name is ``gc``'s."""
+
+    def __init__(self, delay: float = 2.0):
+        self.delay, self._pending, self.collections = delay, False, 0
+
+    def collect(self, *args: Any) -> int:
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or args:
+            return self._collect(*args)
+        if not self._pending:
+            self._pending = True
+            loop.call_later(self.delay, self._collect)
+        return 0
+
+    def _collect(self, *args: Any) -> int:
+        import gc
+
+        self._pending = False
+        self.collections += 1
+        return gc.collect(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        import gc
+
+        return getattr(gc, name)
+
+
+_GC = CoalescedGC()
+
+
+def _document_module():
+    import importlib
+
+    return importlib.import_module("bokeh.document.document")
+
+
 def _patch_doc_module():
     import importlib
 
@@ -210,6 +261,9 @@ def _set(visit_value, visit_immediate, serializer, get_default, overridden) -> N
     _patch_doc_module().Serializer = serializer
     PropertyDescriptor._get_default = get_default
     HasProps._overridden_defaults = overridden
+    import gc
+
+    _document_module().gc = _GC if serializer is LazyRefSerializer else gc
 
 
 def install() -> None:

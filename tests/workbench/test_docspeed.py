@@ -166,3 +166,38 @@ def test_property_defaults_are_bokehs_own(sample_db):
         assert len(docspeed._STABLE_DEFAULTS) > 100        # the kept defaults were used
         # the whole document as the browser receives it (defaults left out as Bokeh leaves them out)
         assert json.dumps(doc.to_json(deferred=False), sort_keys=True, default=str) == their_json
+
+
+def test_sessions_ending_together_share_one_full_collection():
+    """Ten documents destroyed on a running event loop: one full collection, after the delay;
+    without a loop, Bokeh's collection at once."""
+    import asyncio
+    import gc
+
+    import panel as pn
+    from bokeh.document import Document
+    from bokeh.document import document as bokeh_document
+    from panel.io.document import _cleanup_doc
+
+    assert isinstance(bokeh_document.gc, docspeed.CoalescedGC)
+    coalesced = docspeed.CoalescedGC(delay=0.2)
+    bokeh_document.gc = coalesced
+    try:
+        def made():
+            doc = Document()
+            doc.add_root(pn.Column(pn.pane.Markdown("x"), pn.widgets.Button(name="b")).get_root(doc))
+            return doc
+
+        async def end_sessions():
+            for doc in [made() for _ in range(10)]:
+                _cleanup_doc(doc)                  # what Panel's server does when a session ends
+            assert coalesced.collections == 0
+            await asyncio.sleep(0.5)
+
+        asyncio.run(end_sessions())
+        assert coalesced.collections == 1
+        _cleanup_doc(made())                      # no running loop: at once
+        assert coalesced.collections == 2
+        assert coalesced.get_threshold() == gc.get_threshold()
+    finally:
+        bokeh_document.gc = docspeed._GC
