@@ -105,8 +105,9 @@ class Settings(BaseModel):
     upload_executor: Literal["dask", "serial"] = Field(
         "dask", description="FLOATCHAT_UPLOAD_EXECUTOR: where admin uploads are ingested (Dask, or a server thread).")
     bokeh_speedups: bool = Field(
-        True, description="FLOATCHAT_BOKEH_SPEEDUPS: the workbench's faster Bokeh document walks, property defaults "
-                          "and PATCH-DOC references (`workbench/docspeed.py`); 0 = Bokeh's own.")
+        True, description="FLOATCHAT_BOKEH_SPEEDUPS: the workbench's faster Bokeh document walks, property defaults, "
+                          "PATCH-DOC references and coalesced garbage collection when sessions end "
+                          "(`workbench/docspeed.py`); 0 = Bokeh's own.")
 
     @field_validator("home", "pg_bin", "auth_file", mode="before")
     @classmethod
