@@ -238,46 +238,40 @@ class CoalescedGC:
 _GC = CoalescedGC()
 
 
-def _document_module():
+def _module(name: str):
     import importlib
 
-    return importlib.import_module("bokeh.document.document")
+    return importlib.import_module(name)
 
 
-def _patch_doc_module():
-    import importlib
-
-    return importlib.import_module("bokeh.protocol.messages.patch_doc")
-
-
-def _set(visit_value, visit_immediate, serializer, get_default, overridden) -> None:
-    import importlib
-
-    for module in (_util, *(importlib.import_module(m) for m in _IMPORTERS)):
+def _set(visit_value, visit_immediate, serializer, get_default, overridden, gc_module) -> None:
+    for module in (_util, *(_module(m) for m in _IMPORTERS)):
         for name, fn in (("visit_value_and_its_immediate_references", visit_value),
                          ("visit_immediate_value_references", visit_immediate)):
             if hasattr(module, name):
                 setattr(module, name, fn)
-    _patch_doc_module().Serializer = serializer
+    _module("bokeh.protocol.messages.patch_doc").Serializer = serializer
     PropertyDescriptor._get_default = get_default
     HasProps._overridden_defaults = overridden
-    import gc
-
-    _document_module().gc = _GC if serializer is LazyRefSerializer else gc
+    _module("bokeh.document.document").gc = gc_module
 
 
 def install() -> None:
-    """Use these visitors for every Bokeh document walk in this process, and the lazy references
-    for every ``PATCH-DOC`` message (idempotent)."""
+    """Bokeh's walks, defaults, ``PATCH-DOC`` references and end-of-session collections as this
+    module does them, for every document of this process (idempotent)."""
     _set(visit_value_and_its_immediate_references, visit_immediate_value_references, LazyRefSerializer,
-         _get_default, classmethod(_overridden_defaults))
+         _get_default, classmethod(_overridden_defaults), _GC)
 
 
 def uninstall() -> None:
-    """Bokeh's own visitors, serializer and defaults again."""
-    _set(*_ORIGINAL, Serializer, _ORIGINAL_GET_DEFAULT, _ORIGINAL_OVERRIDDEN)
+    """Bokeh's own again."""
+    import gc
+
+    _set(*_ORIGINAL, Serializer, _ORIGINAL_GET_DEFAULT, _ORIGINAL_OVERRIDDEN, gc)
 
 
 def installed() -> bool:
+    """Whether :func:`install` is in effect."""
     return _util.visit_immediate_value_references is visit_immediate_value_references and \
-        _patch_doc_module().Serializer is LazyRefSerializer
+        _module("bokeh.protocol.messages.patch_doc").Serializer is LazyRefSerializer and \
+        PropertyDescriptor._get_default is _get_default and _module("bokeh.document.document").gc is _GC
