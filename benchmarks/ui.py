@@ -358,6 +358,9 @@ def main(argv=None) -> int:
                     help="mean seconds a session waits before its first question (random within S) and between "
                          "an answer and its next one (0.5-1.5 S); default 0: a burst. Several values: one "
                          "sessions run each (results 'sessions', then 'sessions_think_S')")
+    ap.add_argument("--processes", type=int, default=None,
+                    help="panel serve processes behind the session router (default FLOATCHAT_SERVE_PROCESSES)")
+    ap.add_argument("--sessions-only", action="store_true", help="skip the map and first-paint measurements")
     ap.add_argument("--json", default=None, help="write the results here")
     args = ap.parse_args(argv)
     n = args.positions or (200_000 if args.smoke else 1_000_000)
@@ -365,9 +368,10 @@ def main(argv=None) -> int:
     per = args.questions or (1 if args.smoke else 3)
     sys.path.insert(0, str(REPO))
     results: dict = {"machine": {"cpus": os.cpu_count(), "load_1min": os.getloadavg()[0]}}
-    print(f"map: {n:,} synthetic positions …", flush=True)
-    results["map"] = bench_map(n, repeats=3 if args.smoke else 7)
-    print(json.dumps(results["map"]), flush=True)
+    if not args.sessions_only:
+        print(f"map: {n:,} synthetic positions …", flush=True)
+        results["map"] = bench_map(n, repeats=3 if args.smoke else 7)
+        print(json.dumps(results["map"]), flush=True)
 
     home = Path(tempfile.mkdtemp(prefix="floatchat-bench-ui-"))
     os.chmod(home, 0o755)
@@ -385,11 +389,18 @@ def main(argv=None) -> int:
         _seed_regions()
         ingest([sample_dir()], name="sample", dataset="sample", executor="serial")
         port = _free_port()
-        proc = start_server(home, port, {"FLOATCHAT_SEARCH_INDEX_ON_INGEST": "0"})
+        server_env = {"FLOATCHAT_SEARCH_INDEX_ON_INGEST": "0"}
+        if args.processes is not None:
+            server_env["FLOATCHAT_SERVE_PROCESSES"] = str(args.processes)
+        from floatchat_core.serve import resolve_processes
+
+        results["server_processes"] = resolve_processes(args.processes)
+        proc = start_server(home, port, server_env)
         base = f"http://127.0.0.1:{port}"
-        print("first paint …", flush=True)
-        results["first_paint"] = bench_first_paint(base + "/dashboard", runs=1 if args.smoke else 3)
-        print(json.dumps(results["first_paint"]), flush=True)
+        if not args.sessions_only:
+            print("first paint …", flush=True)
+            results["first_paint"] = bench_first_paint(base + "/dashboard", runs=1 if args.smoke else 3)
+            print(json.dumps(results["first_paint"]), flush=True)
         gdac = SHARED / "data" / "argo" / "gdac" / "dac"
         if not args.smoke and not args.no_ingest and gdac.is_dir():
             ingestion = BulkIngestion(gdac, home / "ingest.log").start()

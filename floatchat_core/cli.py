@@ -361,7 +361,9 @@ def build_parser() -> argparse.ArgumentParser:
         a.add_argument("--admin", action="store_true", help="also serve the admin app")
         a.add_argument("--auth", default=None, metavar="CREDENTIALS_JSON",
                        help="basic-auth login with roles (admin app for admins only); default FLOATCHAT_AUTH_FILE")
-        a.add_argument("--processes", type=int, default=None, help="panel serve --num-procs (0: one per core)")
+        a.add_argument("--processes", type=int, default=None,
+                       help="panel serve processes behind one port, each session kept on its process "
+                            "(0: one per core; default FLOATCHAT_SERVE_PROCESSES)")
         if name == "demo":
             a.add_argument("--no-serve", action="store_true", help="stop after ingesting the sample")
         a.set_defaults(func=cmd_demo if name == "demo" else cmd_serve)

@@ -115,7 +115,8 @@ def _basic_auth_file(auth_file: Path) -> Path:
 
 def serve_command(port: int = 5006, address: str = "127.0.0.1", admin: bool = False, show: bool = False,
                   auth_file: str | Path | None = None, processes: int | None = None,
-                  extra: list[str] | None = None, settings: Settings | None = None) -> ServeCommand:
+                  extra: list[str] | None = None, settings: Settings | None = None,
+                  public: tuple[str, int] | None = None) -> ServeCommand:
     """Build the ``panel serve`` command for the dashboard (and the admin app).
 
     Parameters
@@ -127,7 +128,9 @@ def serve_command(port: int = 5006, address: str = "127.0.0.1", admin: bool = Fa
     auth_file
         Credentials JSON (see :mod:`workbench.auth`); default ``FLOATCHAT_AUTH_FILE``.
     processes
-        ``--num-procs`` (default ``FLOATCHAT_SERVE_PROCESSES``; 0 = one per core).
+        ``--num-procs`` (default 1). Several processes with sticky sessions: :func:`serve_commands`.
+    public
+        ``(address, port)`` the browser sees when this process sits behind :mod:`.router`.
     """
     settings = settings or get_settings()
     auth_file = Path(auth_file).expanduser() if auth_file else settings.auth_file
@@ -135,14 +138,15 @@ def serve_command(port: int = 5006, address: str = "127.0.0.1", admin: bool = Fa
     cleanup: list[Path] = []
     authenticated = bool(auth_file or settings.oauth_provider)
     apps = app_paths(admin or authenticated)
-    origins = {f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"}
+    seen_address, seen_port = public or (address, port)
+    origins = {f"{seen_address}:{seen_port}", f"localhost:{seen_port}", f"127.0.0.1:{seen_port}"}
     cmd = [sys.executable, "-m", "panel", "serve", *map(str, apps),
            "--address", address, "--port", str(port),
            *[a for o in sorted(origins) for a in ("--allow-websocket-origin", o)],
            "--websocket-max-message-size", str(min(settings.max_file_bytes + 1024**2, 2**31 - 1)),
            "--index", "dashboard",
            "--setup", str(_workbench_dir() / "server_setup.py"),
-           "--num-procs", str(settings.serve_processes if processes is None else processes),
+           "--num-procs", str(1 if processes is None else processes),
            "--check-unused-sessions", "5000", "--unused-session-lifetime", "60000",
            "--plugins", "floatchat_core.sources.health_http"]        # GET /health beside the apps
     if settings.serve_threads:
@@ -163,35 +167,125 @@ def serve_command(port: int = 5006, address: str = "127.0.0.1", admin: bool = Fa
     return ServeCommand(cmd + (extra or []), env, cleanup)
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def resolve_processes(processes: int | None = None, settings: Settings | None = None) -> int:
+    """How many ``panel serve`` processes: ``processes`` or ``FLOATCHAT_SERVE_PROCESSES``; 0 = one per core."""
+    n = (settings or get_settings()).serve_processes if processes is None else processes
+    return n if n > 0 else max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def serve_commands(port: int = 5006, address: str = "127.0.0.1", admin: bool = False,
+                   auth_file: str | Path | None = None, processes: int | None = None,
+                   settings: Settings | None = None) -> list[ServeCommand]:
+    """One ``panel serve`` command, or ``n`` of them on free 127.0.0.1 ports for :mod:`.router`.
+
+    The processes share one environment (the cookie secret signs logins any of them checks) and one
+    basic-auth file; each allows websockets from the public ``address:port`` the router listens on.
+    """
+    settings = settings or get_settings()
+    n = resolve_processes(processes, settings)
+    if n == 1:
+        return [serve_command(port, address, admin, auth_file=auth_file, processes=1, settings=settings)]
+    first = serve_command(_free_port(), "127.0.0.1", admin, auth_file=auth_file, processes=1,
+                          settings=settings, public=(address, port))
+    out = [first]
+    at = first.argv.index("--port") + 1
+    for _ in range(n - 1):
+        argv = list(first.argv)
+        argv[at] = str(_free_port())
+        out.append(ServeCommand(argv, dict(first.env)))          # temp files removed once, by the first
+    return out
+
+
+def _backend(sc: ServeCommand) -> tuple[str, int]:
+    return sc.argv[sc.argv.index("--address") + 1], int(sc.argv[sc.argv.index("--port") + 1])
+
+
 def serve(port: int = 5006, address: str = "127.0.0.1", admin: bool = False, show: bool = False,
           auth_file: str | Path | None = None, processes: int | None = None) -> int:
-    """Run ``panel serve`` in the foreground until interrupted."""
-    sc = serve_command(port, address, admin, show, auth_file=auth_file, processes=processes)
-    env = dict(os.environ, **sc.env)
-    note = " (login required)" if sc.env.get("PANEL_COOKIE_SECRET") else ""
-    print(f"serving FloatChat on http://{address}:{port}/dashboard{note}  (Ctrl+C to stop)", flush=True)
+    """Run ``panel serve`` in the foreground until interrupted; with several processes, run
+    :class:`.router.SessionRouter` on ``address:port`` in front of them."""
     import signal
 
-    proc = subprocess.Popen(sc.argv, env=env)
+    commands = serve_commands(port, address, admin, auth_file=auth_file, processes=processes)
+    note = " (login required)" if commands[0].env.get("PANEL_COOKIE_SECRET") else ""
+    several = f", {len(commands)} processes" if len(commands) > 1 else ""
+    print(f"serving FloatChat on http://{address}:{port}/dashboard{note}{several}  (Ctrl+C to stop)", flush=True)
+    if show and len(commands) == 1:
+        commands[0].argv.append("--show")
+    procs = [subprocess.Popen(sc.argv, env=dict(os.environ, **sc.env)) for sc in commands]
+    stopping: list[int] = []
 
-    def forward(signum, frame):   # stopping `floatchat serve` stops panel serve (no orphans)
-        if proc.poll() is None:
-            proc.send_signal(signum)
+    def forward(signum, frame):   # stopping `floatchat serve` stops every panel serve (no orphans)
+        stopping.append(signum)
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signum)
 
     old = {s: signal.signal(s, forward) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        while True:
-            try:
-                return proc.wait()
-            except KeyboardInterrupt:
-                continue
+        if len(procs) == 1:
+            while True:
+                try:
+                    return procs[0].wait()
+                except KeyboardInterrupt:
+                    continue
+        return _route(procs, commands, address, port, show, stopping)
     finally:
         for s, h in old.items():
             signal.signal(s, h)
-        if proc.poll() is None:
-            proc.terminate()
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs:
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        sc.remove_temp_files()
+        for sc in commands:
+            sc.remove_temp_files()
+
+
+def _route(procs: list[subprocess.Popen], commands: list[ServeCommand], address: str, port: int,
+           show: bool, stopping: list[int]) -> int:
+    """The router in this process until a signal arrives or a ``panel serve`` process ends."""
+    import asyncio
+
+    from .router import SessionRouter
+
+    apps = {"/", *(f"/{p.stem}" for p in app_paths(True))}
+    router = SessionRouter([_backend(sc) for sc in commands], apps)
+
+    async def main() -> int:
+        stop, started = asyncio.Event(), asyncio.Event()
+        task = asyncio.ensure_future(router.serve(address, port, started, stop))
+        await started.wait()
+        if show:
+            import webbrowser
+
+            webbrowser.open(f"http://{'127.0.0.1' if address in ('0.0.0.0', '') else address}:{port}/dashboard")
+        while not stopping and all(p.poll() is None for p in procs):
+            if task.done():
+                break
+            await asyncio.sleep(0.2)
+        stop.set()
+        await task
+        ended = [p.returncode for p in procs if p.poll() is not None]
+        if ended and not stopping:
+            log.error("a panel serve process ended (exit %s): stopping the others", ended[0])
+        return 0 if stopping else (ended[0] if ended else 1)
+
+    while True:
+        try:
+            return asyncio.run(main())
+        except KeyboardInterrupt:
+            if stopping:
+                return 0
+            stopping.append(2)

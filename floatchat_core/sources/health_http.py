@@ -3,7 +3,8 @@
 Mount it with ``panel serve … --plugins floatchat_core.sources.health_http`` (Panel reads
 :data:`ROUTES`), or ``pn.serve(apps, extra_patterns=ROUTES)``. The answer is the JSON of
 :func:`floatchat_core.sources.health.health`; HTTP 200 when the overall status is ``ok`` or
-``degraded``, 503 when ``down``. ``/health?probe=0`` skips the network probes.
+``degraded``, 503 when ``down``. ``/health?probe=0`` skips the network probes. ``server`` tells which process answered and how
+many Bokeh sessions it holds (behind :mod:`floatchat_core.router` every process has its own).
 """
 
 from __future__ import annotations
@@ -25,10 +26,25 @@ class HealthHandler(RequestHandler):
 
         probe = self.get_query_argument("probe", "1") not in ("0", "false", "no")
         report = await IOLoop.current().run_in_executor(None, lambda: health(probe=probe))
+        report["server"] = self._server()
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
         self.set_status(503 if report["status"] == "down" else 200)
         self.finish(json.dumps(report, default=str))
+
+
+    def _server(self) -> dict:
+        """This server process: its pid and its Bokeh sessions per app (all, and with a browser
+        connected), so an operator (and the router's tests) can see how sessions are spread."""
+        import os
+
+        app = self.application
+        apps = {}
+        for path in getattr(app, "app_paths", ()):
+            sessions = app.get_sessions(path)
+            apps[path] = {"sessions": len(sessions),
+                          "connected": sum(1 for s in sessions if s.connection_count > 0)}
+        return {"pid": os.getpid(), "apps": apps}
 
 
 #: Panel ``--plugins`` routes (and ``pn.serve(extra_patterns=...)``).
