@@ -101,8 +101,9 @@ class Settings(BaseModel):
         None, description="FLOATCHAT_OAUTH_PROVIDER: Panel OAuth provider (generic, github, azure…); "
                           "key/secret from PANEL_OAUTH_KEY / PANEL_OAUTH_SECRET.")
     serve_processes: int = Field(
-        1, ge=0, le=64, description="FLOATCHAT_SERVE_PROCESSES: independent `panel serve` processes behind one "
-                                    "port, each session kept on its process by `floatchat_core.router` (0: one per core).")
+        0, ge=0, le=64, description="FLOATCHAT_SERVE_PROCESSES: independent `panel serve` processes behind one "
+                                    "port, each session kept on its process by `floatchat_core.router` "
+                                    "(0: one per core, at most 8; 1: a single process, no router).")
     serve_threads: int = Field(4, ge=0, le=64, description="FLOATCHAT_SERVE_THREADS: `panel serve --num-threads`.")
     upload_executor: Literal["dask", "serial"] = Field(
         "dask", description="FLOATCHAT_UPLOAD_EXECUTOR: where admin uploads are ingested (Dask, or a server thread).")

@@ -176,9 +176,13 @@ def _free_port() -> int:
 
 
 def resolve_processes(processes: int | None = None, settings: Settings | None = None) -> int:
-    """How many ``panel serve`` processes: ``processes`` or ``FLOATCHAT_SERVE_PROCESSES``; 0 = one per core."""
+    """How many ``panel serve`` processes: ``processes`` or ``FLOATCHAT_SERVE_PROCESSES``; 0 = one per
+    core this process may run on, at most 8 (each process holds its own warm caches, ~0.7 GB)."""
     n = (settings or get_settings()).serve_processes if processes is None else processes
-    return n if n > 0 else max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    if n > 0:
+        return n
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, 8))
 
 
 def serve_commands(port: int = 5006, address: str = "127.0.0.1", admin: bool = False,

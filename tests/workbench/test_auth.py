@@ -92,3 +92,30 @@ def test_serve_command_without_auth_and_with_oauth():
         sc = serve_command(port=5998)
         assert sc.argv[sc.argv.index("--oauth-provider") + 1] == "github"
         assert len(sc.env["PANEL_COOKIE_SECRET"]) >= 32
+
+
+def test_several_processes_share_one_secret_and_allow_the_public_port(creds):
+    """Behind the router: n processes on their own 127.0.0.1 ports, one random cookie secret and one
+    users file for all (a login checked by any of them), websockets allowed from the public port."""
+    from floatchat_core.serve import resolve_processes, serve_commands
+
+    with override(auth_file=None, cookie_secret=None, serve_processes=3):
+        commands = serve_commands(port=5997, address="0.0.0.0", auth_file=creds)
+    try:
+        assert len(commands) == 3
+        ports = {sc.argv[sc.argv.index("--port") + 1] for sc in commands}
+        assert len(ports) == 3 and "5997" not in ports
+        assert {sc.argv[sc.argv.index("--address") + 1] for sc in commands} == {"127.0.0.1"}
+        assert len({sc.env["PANEL_COOKIE_SECRET"] for sc in commands}) == 1
+        assert len({sc.argv[sc.argv.index("--basic-auth") + 1] for sc in commands}) == 1
+        for sc in commands:
+            origins = {sc.argv[i + 1] for i, a in enumerate(sc.argv) if a == "--allow-websocket-origin"}
+            assert "0.0.0.0:5997" in origins and "localhost:5997" in origins
+            assert sc.argv[sc.argv.index("--num-procs") + 1] == "1"
+    finally:
+        for sc in commands:
+            sc.remove_temp_files()
+    with override(serve_processes=1):
+        assert len(serve_commands(port=5997)) == 1 and serve_commands(port=5997)[0].argv.count("5997") == 1
+    assert resolve_processes(0) == max(1, min(len(os.sched_getaffinity(0)), 8))
+    assert resolve_processes(5) == 5
