@@ -104,6 +104,10 @@ class Settings(BaseModel):
         0, ge=0, le=64, description="FLOATCHAT_SERVE_PROCESSES: independent `panel serve` processes behind one "
                                     "port, each session kept on its process by `floatchat_core.router` "
                                     "(0: one per core, at most 8; 1: a single process, no router).")
+    allowed_origins: str = Field(
+        "", description="FLOATCHAT_ALLOWED_ORIGINS: comma-separated host[:port] names browsers may reach "
+                        "`floatchat serve` by besides the address it listens on (a server name, a proxy; "
+                        "`*` allows any), passed to `panel serve --allow-websocket-origin`.")
     serve_threads: int = Field(4, ge=0, le=64, description="FLOATCHAT_SERVE_THREADS: `panel serve --num-threads`.")
     upload_executor: Literal["dask", "serial"] = Field(
         "dask", description="FLOATCHAT_UPLOAD_EXECUTOR: where admin uploads are ingested (Dask, or a server thread).")
@@ -185,6 +189,7 @@ ENV: dict[str, str] = {
     "oauth_provider": "FLOATCHAT_OAUTH_PROVIDER",
     "serve_processes": "FLOATCHAT_SERVE_PROCESSES",
     "serve_threads": "FLOATCHAT_SERVE_THREADS",
+    "allowed_origins": "FLOATCHAT_ALLOWED_ORIGINS",
     "upload_executor": "FLOATCHAT_UPLOAD_EXECUTOR",
     "bokeh_speedups": "FLOATCHAT_BOKEH_SPEEDUPS",
 }

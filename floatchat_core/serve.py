@@ -140,6 +140,12 @@ def serve_command(port: int = 5006, address: str = "127.0.0.1", admin: bool = Fa
     apps = app_paths(admin or authenticated)
     seen_address, seen_port = public or (address, port)
     origins = {f"{seen_address}:{seen_port}", f"localhost:{seen_port}", f"127.0.0.1:{seen_port}"}
+    if seen_address in ("0.0.0.0", "::", ""):          # every interface: the names this machine goes by
+        import socket
+
+        origins |= {f"{name}:{seen_port}" for name in {socket.gethostname(), socket.getfqdn()} if name}
+    origins |= {o.strip() if (":" in o or o.strip() == "*") else f"{o.strip()}:{seen_port}"
+                for o in settings.allowed_origins.split(",") if o.strip()}
     cmd = [sys.executable, "-m", "panel", "serve", *map(str, apps),
            "--address", address, "--port", str(port),
            *[a for o in sorted(origins) for a in ("--allow-websocket-origin", o)],

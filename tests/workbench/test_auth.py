@@ -119,3 +119,19 @@ def test_several_processes_share_one_secret_and_allow_the_public_port(creds):
         assert len(serve_commands(port=5997)) == 1 and serve_commands(port=5997)[0].argv.count("5997") == 1
     assert resolve_processes(0) == max(1, min(len(os.sched_getaffinity(0)), 8))
     assert resolve_processes(5) == 5
+
+
+def test_websocket_origins_for_a_server_reached_by_name():
+    """On every interface the machine's own names are allowed; FLOATCHAT_ALLOWED_ORIGINS adds
+    others (a bare name takes the public port); the default stays local only."""
+    import socket
+
+    def origins(sc):
+        return {sc.argv[i + 1] for i, a in enumerate(sc.argv) if a == "--allow-websocket-origin"}
+
+    with override(auth_file=None, oauth_provider=None, allowed_origins=""):
+        assert origins(serve_command(port=5996)) == {"127.0.0.1:5996", "localhost:5996"}
+        assert f"{socket.gethostname()}:5996" in origins(serve_command(port=5996, address="0.0.0.0"))
+    with override(auth_file=None, oauth_provider=None, allowed_origins="argo.example.org, proxy.lan:443"):
+        got = origins(serve_command(port=5996))
+        assert {"argo.example.org:5996", "proxy.lan:443", "localhost:5996"} <= got
