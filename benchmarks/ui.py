@@ -388,7 +388,9 @@ def main(argv=None) -> int:
 
         _seed_regions()
         ingest([sample_dir()], name="sample", dataset="sample", executor="serial")
-        port = _free_port()
+        from floatchat_core.db.cluster import free_port
+
+        port = free_port()
         server_env = {"FLOATCHAT_SEARCH_INDEX_ON_INGEST": "0"}
         if args.processes is not None:
             server_env["FLOATCHAT_SERVE_PROCESSES"] = str(args.processes)
@@ -433,14 +435,6 @@ def main(argv=None) -> int:
         Path(args.json).write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
     return 0
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 if __name__ == "__main__":

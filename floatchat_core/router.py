@@ -25,13 +25,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import logging
 import time
 import zlib
 from collections.abc import Iterable, Sequence
 from urllib.parse import parse_qs, urlsplit
-
-log = logging.getLogger(__name__)
 
 _HEAD_LIMIT = 64 * 1024
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection"}
@@ -59,7 +56,6 @@ class SessionRouter:
         self.app_paths = {p.rstrip("/") or "/" for p in app_paths}
         self.connect_timeout, self.pending_s = connect_timeout, pending_s
         self.websockets = [0] * len(self.backends)         # open websockets per backend
-        self.pages = [0] * len(self.backends)              # pages handed out, for the record
         self._pending: list[list[float]] = [[] for _ in self.backends]   # pages whose websocket is not open yet
         self._rr = itertools.count()
         self._secret, self._signed = settings.secret_key_bytes(), settings.sign_sessions()
@@ -111,7 +107,6 @@ class SessionRouter:
         elif method == "GET" and self._is_page(url.path):
             k = self.least_loaded()
             headers = [*headers, ("Bokeh-Session-Id", self.new_session_id(k))]
-            self.pages[k] += 1
             self._pending[k].append(time.monotonic())
         else:
             k = next(self._rr) % len(self.backends)

@@ -91,6 +91,7 @@ class ServeCommand:
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
     cleanup: list[Path] = field(default_factory=list)
+    listen: tuple[str, int] = ("127.0.0.1", 5006)
 
     def remove_temp_files(self) -> None:
         for p in self.cleanup:
@@ -170,15 +171,7 @@ def serve_command(port: int = 5006, address: str = "127.0.0.1", admin: bool = Fa
         cmd += ["--oauth-provider", settings.oauth_provider]
     if show:
         cmd.append("--show")
-    return ServeCommand(cmd + (extra or []), env, cleanup)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return ServeCommand(cmd + (extra or []), env, cleanup, (address, port))
 
 
 def resolve_processes(processes: int | None = None, settings: Settings | None = None) -> int:
@@ -199,23 +192,21 @@ def serve_commands(port: int = 5006, address: str = "127.0.0.1", admin: bool = F
     The processes share one environment (the cookie secret signs logins any of them checks) and one
     basic-auth file; each allows websockets from the public ``address:port`` the router listens on.
     """
+    from .db.cluster import free_port
+
     settings = settings or get_settings()
     n = resolve_processes(processes, settings)
     if n == 1:
         return [serve_command(port, address, admin, auth_file=auth_file, processes=1, settings=settings)]
-    first = serve_command(_free_port(), "127.0.0.1", admin, auth_file=auth_file, processes=1,
+    first = serve_command(free_port(), "127.0.0.1", admin, auth_file=auth_file, processes=1,
                           settings=settings, public=(address, port))
     out = [first]
     at = first.argv.index("--port") + 1
     for _ in range(n - 1):
-        argv = list(first.argv)
-        argv[at] = str(_free_port())
-        out.append(ServeCommand(argv, dict(first.env)))          # temp files removed once, by the first
+        argv, other = list(first.argv), free_port()
+        argv[at] = str(other)
+        out.append(ServeCommand(argv, dict(first.env), listen=("127.0.0.1", other)))   # temp files: the first's
     return out
-
-
-def _backend(sc: ServeCommand) -> tuple[str, int]:
-    return sc.argv[sc.argv.index("--address") + 1], int(sc.argv[sc.argv.index("--port") + 1])
 
 
 def serve(port: int = 5006, address: str = "127.0.0.1", admin: bool = False, show: bool = False,
@@ -271,7 +262,7 @@ def _route(procs: list[subprocess.Popen], commands: list[ServeCommand], address:
     from .router import SessionRouter
 
     apps = {"/", *(f"/{p.stem}" for p in app_paths(True))}
-    router = SessionRouter([_backend(sc) for sc in commands], apps)
+    router = SessionRouter([sc.listen for sc in commands], apps)
 
     async def main() -> int:
         stop, started = asyncio.Event(), asyncio.Event()
@@ -292,10 +283,4 @@ def _route(procs: list[subprocess.Popen], commands: list[ServeCommand], address:
             log.error("a panel serve process ended (exit %s): stopping the others", ended[0])
         return 0 if stopping else (ended[0] if ended else 1)
 
-    while True:
-        try:
-            return asyncio.run(main())
-        except KeyboardInterrupt:
-            if stopping:
-                return 0
-            stopping.append(2)
+    return asyncio.run(main())

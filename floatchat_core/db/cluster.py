@@ -136,7 +136,8 @@ def _traversable_by(path: Path, uid: int, gid: int) -> bool:
     return True
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -183,7 +184,7 @@ def _init_cluster(settings: Settings) -> ClusterState:
             os.chmod("/var/lib/floatchat", 0o755)
         data_dir.mkdir(parents=True, exist_ok=True)
         os.chown(data_dir, pw.pw_uid, pw.pw_gid)
-    state = ClusterState(data_dir=data_dir, port=settings.db_port or _free_port(),
+    state = ClusterState(data_dir=data_dir, port=settings.db_port or free_port(),
                          password=secrets.token_urlsafe(18), owner_password=secrets.token_urlsafe(18),
                          reader_password=secrets.token_urlsafe(18), run_as=run_as)
     if data_dir.exists() and (data_dir / "PG_VERSION").exists():
@@ -244,7 +245,7 @@ def start(settings: Settings | None = None) -> ClusterState:
     if settings.db_port:
         state.port = settings.db_port
     elif not _port_free(state.port):
-        state.port = _free_port()
+        state.port = free_port()
     _save_state(settings, state)
     logfile = state.data_dir / "server.log"
     log.info("cluster.start port=%s", state.port)

@@ -3,8 +3,9 @@
 Mount it with ``panel serve … --plugins floatchat_core.sources.health_http`` (Panel reads
 :data:`ROUTES`), or ``pn.serve(apps, extra_patterns=ROUTES)``. The answer is the JSON of
 :func:`floatchat_core.sources.health.health`; HTTP 200 when the overall status is ``ok`` or
-``degraded``, 503 when ``down``. ``/health?probe=0`` skips the network probes. ``server`` tells which process answered and how
-many Bokeh sessions it holds (behind :mod:`floatchat_core.router` every process has its own).
+``degraded``, 503 when ``down``. ``/health?probe=0`` skips the network probes. ``server`` tells
+which process answered and how many Bokeh sessions it holds (behind :mod:`floatchat_core.router`
+every process has its own).
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ class HealthHandler(RequestHandler):
         self.set_header("Cache-Control", "no-store")
         self.set_status(503 if report["status"] == "down" else 200)
         self.finish(json.dumps(report, default=str))
-
 
     def _server(self) -> dict:
         """This server process: its pid and its Bokeh sessions per app (all, and with a browser

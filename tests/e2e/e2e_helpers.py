@@ -6,7 +6,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+
+from floatchat_core.db.cluster import free_port
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -25,12 +26,6 @@ def chromium_path() -> str:
         if path:
             return path
     pytest.fail("Chromium not found: run scripts/setup-system.sh (installs Debian's chromium)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
