@@ -141,6 +141,24 @@ def stop_server(proc: subprocess.Popen) -> None:
         pass
 
 
+def server_rss_mb(proc: subprocess.Popen) -> list[int]:
+    """Resident memory (MB) of each ``panel serve`` process of a ``floatchat serve``."""
+    import psutil
+
+    try:
+        children = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    out = []
+    for child in children:
+        try:
+            if "panel" in " ".join(child.cmdline()):
+                out.append(round(child.memory_info().rss / 2**20))
+        except psutil.Error:
+            pass
+    return sorted(out)
+
+
 def bench_first_paint(url: str, runs: int = 3) -> dict:
     sys.path.insert(0, str(REPO / "tests" / "e2e"))
     from e2e_helpers import chromium_path
@@ -415,6 +433,7 @@ def main(argv=None) -> int:
             load0 = os.getloadavg()
             res = results[key] = bench_sessions(base, sessions, per, think=think)
             res["load_avg_before_after"] = [round(v, 2) for v in (*load0, *os.getloadavg())]
+            res["server_rss_mb"] = server_rss_mb(proc)
             windows[key] = res.pop("window")
             print(json.dumps(res), flush=True)
         if ingestion is not None:

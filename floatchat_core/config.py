@@ -108,6 +108,11 @@ class Settings(BaseModel):
         "", description="FLOATCHAT_ALLOWED_ORIGINS: comma-separated host[:port] names browsers may reach "
                         "`floatchat serve` by besides the address it listens on (a server name, a proxy; "
                         "`*` allows any), passed to `panel serve --allow-websocket-origin`.")
+    serve_gc_interval_s: float = Field(
+        60.0, ge=0, description="FLOATCHAT_SERVE_GC_INTERVAL: seconds between the full garbage collections of a "
+                                "`panel serve` process, run from its event loop (and when sessions end); the "
+                                "interpreter's own full collections, which paused every session for 0.2-1.7 s "
+                                "every few seconds, are off. 0: Python's own policy.")
     serve_threads: int = Field(4, ge=0, le=64, description="FLOATCHAT_SERVE_THREADS: `panel serve --num-threads`.")
     upload_executor: Literal["dask", "serial"] = Field(
         "dask", description="FLOATCHAT_UPLOAD_EXECUTOR: where admin uploads are ingested (Dask, or a server thread).")
@@ -188,6 +193,7 @@ ENV: dict[str, str] = {
     "admin_users": "FLOATCHAT_ADMIN_USERS",
     "oauth_provider": "FLOATCHAT_OAUTH_PROVIDER",
     "serve_processes": "FLOATCHAT_SERVE_PROCESSES",
+    "serve_gc_interval_s": "FLOATCHAT_SERVE_GC_INTERVAL",
     "serve_threads": "FLOATCHAT_SERVE_THREADS",
     "allowed_origins": "FLOATCHAT_ALLOWED_ORIGINS",
     "upload_executor": "FLOATCHAT_UPLOAD_EXECUTOR",

@@ -26,6 +26,8 @@ def _warm_up() -> None:
     Then ``gc.freeze()``: everything imported so far (torch, pandas, HoloViews… several million
     objects) moves to the permanent generation, so the full collections Panel schedules after each
     closed session scan only the sessions' garbage (each took ~1 s of the event loop otherwise).
+    And full collections run only from the event loop, every ``FLOATCHAT_SERVE_GC_INTERVAL``
+    seconds and when sessions end, not by the interpreter's own rule (``workbench.docspeed``).
     """
     import gc
     import time
@@ -54,6 +56,9 @@ def _warm_up() -> None:
         logging.getLogger("workbench").warning("serve.warm_up_failed error=%s", exc)
     gc.collect()
     gc.freeze()
+    from workbench import docspeed
+
+    docspeed.schedule_full_collections(get_settings().serve_gc_interval_s)
     logging.getLogger("workbench").info("serve.warm_up seconds=%.1f frozen_objects=%d",
                                         time.perf_counter() - t0, gc.get_freeze_count())
 

@@ -4,8 +4,8 @@ Mount it with ``panel serve … --plugins floatchat_core.sources.health_http`` (
 :data:`ROUTES`), or ``pn.serve(apps, extra_patterns=ROUTES)``. The answer is the JSON of
 :func:`floatchat_core.sources.health.health`; HTTP 200 when the overall status is ``ok`` or
 ``degraded``, 503 when ``down``. ``/health?probe=0`` skips the network probes. ``server`` tells
-which process answered and how many Bokeh sessions it holds (behind :mod:`floatchat_core.router`
-every process has its own).
+which process answered, how many Bokeh sessions it holds (behind :mod:`floatchat_core.router`
+every process has its own) and how its garbage collector runs.
 """
 
 from __future__ import annotations
@@ -44,7 +44,17 @@ class HealthHandler(RequestHandler):
             sessions = app.get_sessions(path)
             apps[path] = {"sessions": len(sessions),
                           "connected": sum(1 for s in sessions if s.connection_count > 0)}
-        return {"pid": os.getpid(), "apps": apps}
+        return {"pid": os.getpid(), "apps": apps, "gc": _gc()}
+
+
+def _gc() -> dict:
+    """The process's garbage collector: its thresholds (the oldest generation's is out of reach when
+    the workbench schedules full collections itself), how many objects are frozen, and the
+    collections run per generation."""
+    import gc
+
+    return {"thresholds": list(gc.get_threshold()), "frozen": gc.get_freeze_count(),
+            "collections": [g["collections"] for g in gc.get_stats()]}
 
 
 #: Panel ``--plugins`` routes (and ``pn.serve(extra_patterns=...)``).

@@ -106,3 +106,8 @@ def test_health_endpoint_beside_the_apps(served):
         assert r.status == 200
     assert body["components"]["database"]["status"] == "ok"
     assert set(body["components"]) == {"database", "dask", "embeddings", "llm", "erddap"}
+    gc_state = body["server"]["gc"]
+    # full collections are the workbench's (docspeed.CoalescedGC.schedule), on the event loop, not
+    # the interpreter's rule; the imports are frozen after warm-up
+    assert gc_state["thresholds"][2] >= 1 << 30, gc_state
+    assert gc_state["frozen"] > 100_000, gc_state

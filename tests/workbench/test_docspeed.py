@@ -210,3 +210,56 @@ def test_sessions_ending_together_share_one_full_collection():
         assert coalesced.get_threshold() == gc.get_threshold()
     finally:
         bokeh_document.gc = docspeed._GC
+
+
+def test_full_collections_run_from_the_event_loop_not_by_the_interpreters_rule():
+    """``schedule``: the interpreter never starts a full collection on its own (the oldest
+    generation's threshold is out of reach); Panel's scheduler runs ``tick`` on the event loop,
+    which collects garbage that had grown old, and does nothing while nothing reaches the oldest
+    generation (an idle server)."""
+    import asyncio
+    import concurrent.futures
+    import gc
+    import weakref
+
+    import panel as pn
+
+    class Node:
+        pass
+
+    collector = docspeed.CoalescedGC()
+    thresholds, enabled = gc.get_threshold(), gc.isenabled()
+
+    async def scenario():
+        collector.schedule(0.2)
+        assert gc.get_threshold() == (*thresholds[:2], collector.NEVER)
+        try:
+            gc.disable()                          # no automatic young collections during the checks
+            a, b = Node(), Node()
+            a.b, b.a = b, a
+            ref = weakref.ref(a)
+            gc.collect(1)                         # the cycle survives the young generations: it is old
+            del a, b                              # ... and now garbage only a full collection finds
+            assert ref() is not None
+            await asyncio.sleep(0.6)
+            assert ref() is None                  # the scheduled tick collected it
+            ran = collector.collections
+            assert ran >= 1 and collector.pause_s > 0
+            await asyncio.sleep(0.6)
+            assert collector.collections == ran   # nothing reached the oldest generation: no collection
+        finally:
+            pn.state.cancel_task("floatchat-full-gc")
+
+    def in_a_fresh_thread():                      # Playwright keeps a loop running on the main thread
+        asyncio.run(scenario())
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(in_a_fresh_thread).result(timeout=60)
+    finally:
+        gc.set_threshold(*thresholds)
+        if enabled:
+            gc.enable()
+    assert docspeed.CoalescedGC().interval is None     # nothing scheduled unless asked
+    docspeed.CoalescedGC().schedule(0)                 # 0: the interpreter's rule stays
+    assert gc.get_threshold() == thresholds
