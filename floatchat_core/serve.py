@@ -114,6 +114,15 @@ def _basic_auth_file(auth_file: Path) -> Path:
     return folder
 
 
+#: the dashboard address of a ``panel serve`` process on itself, for its warm-up page
+WARM_PAGE = "FLOATCHAT_WARM_PAGE"
+
+
+def _own_dashboard(address: str, port: int) -> str:
+    host = "127.0.0.1" if address in ("0.0.0.0", "::", "") else address
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/dashboard"
+
+
 def serve_command(port: int = 5006, address: str = "127.0.0.1", admin: bool = False, show: bool = False,
                   auth_file: str | Path | None = None, processes: int | None = None,
                   extra: list[str] | None = None, settings: Settings | None = None,
@@ -169,6 +178,8 @@ def serve_command(port: int = 5006, address: str = "127.0.0.1", admin: bool = Fa
         env["FLOATCHAT_AUTH_FILE"] = str(Path(auth_file).resolve())
     elif settings.oauth_provider:
         cmd += ["--oauth-provider", settings.oauth_provider]
+    else:   # each process builds one dashboard page of its own once it listens (workbench/server_setup.py)
+        env[WARM_PAGE] = _own_dashboard(address, port)
     if show:
         cmd.append("--show")
     return ServeCommand(cmd + (extra or []), env, cleanup, (address, port))
@@ -203,9 +214,11 @@ def serve_commands(port: int = 5006, address: str = "127.0.0.1", admin: bool = F
     out = [first]
     at = first.argv.index("--port") + 1
     for _ in range(n - 1):
-        argv, other = list(first.argv), free_port()
+        argv, other, env = list(first.argv), free_port(), dict(first.env)
         argv[at] = str(other)
-        out.append(ServeCommand(argv, dict(first.env), listen=("127.0.0.1", other)))   # temp files: the first's
+        if WARM_PAGE in env:
+            env[WARM_PAGE] = _own_dashboard("127.0.0.1", other)
+        out.append(ServeCommand(argv, env, listen=("127.0.0.1", other)))   # temp files: the first's
     return out
 
 

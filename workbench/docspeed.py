@@ -276,6 +276,7 @@ class CoalescedGC:
         found = gc.collect(*args)
         self.collections += 1
         self.pause_s += time.perf_counter() - t0
+        _log().info("serve.gc_full seconds=%.3f found=%d", time.perf_counter() - t0, found)
         return found
 
     def __getattr__(self, name: str) -> Any:
@@ -285,6 +286,12 @@ class CoalescedGC:
 
 
 _GC = CoalescedGC()
+
+
+def _log():
+    import logging
+
+    return logging.getLogger("workbench.docspeed")
 
 
 def _module(name: str):

@@ -5,6 +5,7 @@ The admin app and every admin action check the role again (Panel's autoload and 
 handlers do not consult the callback), so this is the first of three gates, not the only one.
 """
 import logging
+import os
 
 import panel as pn
 
@@ -23,7 +24,7 @@ def _warm_up() -> None:
     plotting, the coastline files, the chat components and the question engine's imports (about 5 s
     on a 2-core machine, otherwise on the first page and the first question).
 
-    Then ``gc.freeze()``: everything imported so far (torch, pandas, HoloViews… several million
+    Then ``gc.freeze()``: everything imported so far (torch, pandas, HoloViews…: ~460,000
     objects) moves to the permanent generation, so the full collections Panel schedules after each
     closed session scan only the sessions' garbage (each took ~1 s of the event loop otherwise).
     And full collections run only from the event loop, every ``FLOATCHAT_SERVE_GC_INTERVAL``
@@ -63,4 +64,30 @@ def _warm_up() -> None:
                                         time.perf_counter() - t0, gc.get_freeze_count())
 
 
+async def _warm_page(url: str) -> None:
+    """Build one dashboard page as a visitor's browser asks for it, once the server listens: the
+    first page of a process paid ~1 s more than the next ones (templates compiled, database
+    connections opened, Bokeh's per-class defaults, the template's HTML), so the first visitor
+    of each process waited for it. The unused session expires like any other."""
+    import time
+
+    from tornado.httpclient import AsyncHTTPClient
+
+    t0 = time.perf_counter()
+    try:
+        reply = await AsyncHTTPClient().fetch(url, request_timeout=120, raise_error=False)
+        logging.getLogger("workbench").info("serve.warm_page status=%s seconds=%.1f", reply.code,
+                                            time.perf_counter() - t0)
+    except Exception as exc:   # an optimisation: never a reason to fail
+        logging.getLogger("workbench").warning("serve.warm_page_failed error=%s", exc)
+
+
 _warm_up()
+if _page := os.environ.get("FLOATCHAT_WARM_PAGE"):      # floatchat_core.serve sets it (not with logins)
+    import datetime
+
+    async def _warm_dashboard() -> None:
+        await _warm_page(_page)
+
+    pn.state.schedule_task("floatchat-warm-page", _warm_dashboard,
+                           at=datetime.datetime.now() + datetime.timedelta(seconds=0.5))

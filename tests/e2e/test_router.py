@@ -51,7 +51,7 @@ def served(database):
 
     truncate_data()
     assert ingest([sample_dir()], name="sample", dataset="sample", executor="serial")["status"] == "succeeded"
-    server = Server("--processes", "2")
+    server = Server("--processes", "2", env={"FLOATCHAT_LOG_LEVEL": "INFO"})    # INFO: the warm-up lines
     yield server
     server.stop()
     truncate_data()
@@ -65,6 +65,18 @@ def _processes(server, app: str = "/dashboard", calls: int = 6) -> dict[int, dic
             body = json.loads(r.read())
         out[body["server"]["pid"]] = body["server"]["apps"].get(app, {"sessions": 0, "connected": 0})
     return out
+
+
+def test_each_process_builds_a_page_before_its_first_visitor(served):
+    """``server_setup`` has each process build one dashboard page of its own, on itself, once it
+    listens (the first page of a process cost ~1 s more than the next): both processes log it."""
+    import time
+
+    deadline = time.monotonic() + 60
+    while len(re.findall(r"serve\.warm_page status=200", served.log())) < 2:
+        assert time.monotonic() < deadline, served.log()[-3000:]
+        time.sleep(0.5)
+    assert "serve.warm_page_failed" not in served.log()
 
 
 def test_sessions_spread_over_both_processes_and_stay_there(served):

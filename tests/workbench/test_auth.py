@@ -86,7 +86,7 @@ def test_serve_command_keeps_secrets_out_of_argv(creds):
 def test_serve_command_without_auth_and_with_oauth():
     with override(auth_file=None, oauth_provider=None):
         sc = serve_command(port=5998)
-        assert "--basic-auth" not in sc.argv and not sc.env
+        assert "--basic-auth" not in sc.argv and sc.env == {"FLOATCHAT_WARM_PAGE": "http://127.0.0.1:5998/dashboard"}
         assert not any(p.endswith("admin.py") for p in sc.argv)
     with override(auth_file=None, oauth_provider="github"):
         sc = serve_command(port=5998)
@@ -112,11 +112,16 @@ def test_several_processes_share_one_secret_and_allow_the_public_port(creds):
             origins = {sc.argv[i + 1] for i, a in enumerate(sc.argv) if a == "--allow-websocket-origin"}
             assert "0.0.0.0:5997" in origins and "localhost:5997" in origins
             assert sc.argv[sc.argv.index("--num-procs") + 1] == "1"
+            assert "FLOATCHAT_WARM_PAGE" not in sc.env          # logins: no page without a user
     finally:
         for sc in commands:
             sc.remove_temp_files()
     with override(serve_processes=1):
         assert len(serve_commands(port=5997)) == 1 and serve_commands(port=5997)[0].argv.count("5997") == 1
+    with override(auth_file=None, oauth_provider=None, serve_processes=2):
+        # without logins each process warms up with one dashboard page of its own, on itself
+        warm = [(sc.listen, sc.env["FLOATCHAT_WARM_PAGE"]) for sc in serve_commands(port=5997, address="0.0.0.0")]
+    assert [url for _, url in warm] == [f"http://127.0.0.1:{port}/dashboard" for (_, port) in (l for l, _ in warm)]
     assert resolve_processes(0) == max(1, min(len(os.sched_getaffinity(0)), 8))
     assert resolve_processes(5) == 5
 
