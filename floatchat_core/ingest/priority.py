@@ -9,16 +9,16 @@ of 110 against 1024, nice 19 a weight of 15), and their backends' COPY and index
 normal priority beside the answers' queries. Nice only reorders who runs first; on an idle
 machine the workers and their backends still get every core.
 
-Imported only when a Dask client is made (it needs ``distributed``).
+``floatchat ingest`` / ``reingest`` / ``jobs retry`` lower their own process first of all, so its
+scheduler, its result handling and the workers it spawns (which inherit the value) never run at
+normal priority: before, each run spent ~6 s of CPU at normal priority, most of it in its first
+3-5 s (imports, workers starting), beside the dashboard's answers. The Dask worker plugin is
+:class:`floatchat_core.ingest.niceworkers.NiceWorkers`; this module needs no ``distributed``
+(~0.5 s to import), so the command can lower its priority before paying for it.
 """
 from __future__ import annotations
 
-import logging
 import os
-
-from distributed.diagnostics.plugin import WorkerPlugin
-
-log = logging.getLogger(__name__)
 
 
 def lower_priority(nice: int, pid: int | None = None) -> int:
@@ -66,34 +66,3 @@ def lower_backend_priority(dbapi_connection, nice: int) -> int | None:
     if not (isinstance(local, tuple) and title.startswith("postgres") and f"({local[1]})" in title):
         return None
     return pid if lower_priority(nice, pid) or os.getpriority(os.PRIO_PROCESS, pid) >= nice else None
-
-
-class NiceWorkers(WorkerPlugin):
-    """Dask worker plugin: :func:`lower_priority` in each worker, now and after restarts, and
-    :func:`lower_backend_priority` for every database connection the worker opens."""
-
-    name = "floatchat-ingest-nice"
-
-    def __init__(self, nice: int):
-        self.nice = int(nice)
-
-    def setup(self, worker) -> None:
-        import functools
-
-        from sqlalchemy import event
-        from sqlalchemy.pool import Pool
-
-        n = lower_priority(self.nice)
-        listener = functools.partial(_on_connect, nice=self.nice)
-        if not event.contains(Pool, "connect", _LISTENERS.get(self.nice, listener)):
-            _LISTENERS[self.nice] = listener
-            event.listen(Pool, "connect", listener)
-        log.debug("ingest.worker_nice nice=%d threads=%d", self.nice, n)
-
-
-_LISTENERS: dict[int, object] = {}
-
-
-def _on_connect(dbapi_connection, _record, nice: int) -> None:
-    pid = lower_backend_priority(dbapi_connection, nice)
-    log.debug("ingest.backend_nice nice=%d pid=%s", nice, pid)

@@ -55,7 +55,7 @@ def get_client(workers: int | None = None, settings: Settings | None = None):
                                    silence_logs=logging.WARNING, memory_limit="4GiB")
             _CLIENT = Client(cluster)
             if settings.ingest_nice > 0:      # our own workers only, never an external cluster's
-                from .priority import NiceWorkers
+                from .niceworkers import NiceWorkers
 
                 _CLIENT.register_plugin(NiceWorkers(settings.ingest_nice))
         return _CLIENT

@@ -121,3 +121,18 @@ def test_localcluster_workers_write_through_niced_backends(database):
             assert nice == 0, (pid, nice)
     finally:
         runner.close_client()
+
+
+def test_the_ingest_command_yields_the_cpu_from_its_start(clean_db):
+    """``floatchat ingest`` lowers its own priority before its imports and its Dask cluster: its
+    scheduler, its result handling and the workers it spawns (which inherit it) never ran niced
+    before, ~6 s of CPU at normal priority per run, most of it while the workers started."""
+    from floatchat_core.cli import sample_dir
+
+    code = ("import os, sys\nfrom floatchat_core.cli import main\n"
+            "rc = main(['ingest', sys.argv[1], '--dataset', 'nice-check'])\n"
+            "print('RESULT', os.getpriority(os.PRIO_PROCESS, 0), rc)\n")
+    one = sorted(sample_dir().glob("*_prof.nc"))[0]
+    out = subprocess.run([sys.executable, "-c", code, str(one)], capture_output=True, text=True, timeout=600,
+                         env=dict(os.environ, FLOATCHAT_INGEST_NICE="7"))
+    assert "RESULT 7 0" in out.stdout, (out.stdout[-2000:], out.stderr[-3000:])
