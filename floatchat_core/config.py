@@ -109,10 +109,11 @@ class Settings(BaseModel):
                         "`floatchat serve` by besides the address it listens on (a server name, a proxy; "
                         "`*` allows any), passed to `panel serve --allow-websocket-origin`.")
     serve_gc_interval_s: float = Field(
-        60.0, ge=0, description="FLOATCHAT_SERVE_GC_INTERVAL: seconds between the full garbage collections of a "
-                                "`panel serve` process, run from its event loop (and when sessions end); the "
-                                "interpreter's own full collections, which paused every session for 0.2-1.7 s "
-                                "every few seconds, are off. 0: Python's own policy.")
+        300.0, ge=0, description="FLOATCHAT_SERVE_GC_INTERVAL: seconds between the full garbage collections of a "
+                                 "`panel serve` process, run from its event loop (and when sessions end) at a "
+                                 "phase of its own per process; the interpreter's own full collections, which "
+                                 "paused every session of the process for 0.2-2 s every few seconds, are off. "
+                                 "0: Python's own policy.")
     serve_threads: int = Field(4, ge=0, le=64, description="FLOATCHAT_SERVE_THREADS: `panel serve --num-threads`.")
     upload_executor: Literal["dask", "serial"] = Field(
         "dask", description="FLOATCHAT_UPLOAD_EXECUTOR: where admin uploads are ingested (Dask, or a server thread).")
