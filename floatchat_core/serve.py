@@ -116,10 +116,12 @@ def _basic_auth_file(auth_file: Path) -> Path:
 
 #: the dashboard address of a ``panel serve`` process on itself, for its warm-up page
 WARM_PAGE = "FLOATCHAT_WARM_PAGE"
+#: addresses that mean "listen on every interface"
+_EVERY_INTERFACE = ("0.0.0.0", "::", "")
 
 
 def _own_dashboard(address: str, port: int) -> str:
-    host = "127.0.0.1" if address in ("0.0.0.0", "::", "") else address
+    host = "127.0.0.1" if address in _EVERY_INTERFACE else address
     return f"http://{f'[{host}]' if ':' in host else host}:{port}/dashboard"
 
 
@@ -150,7 +152,7 @@ def serve_command(port: int = 5006, address: str = "127.0.0.1", admin: bool = Fa
     apps = app_paths(admin or authenticated)
     seen_address, seen_port = public or (address, port)
     origins = {f"{seen_address}:{seen_port}", f"localhost:{seen_port}", f"127.0.0.1:{seen_port}"}
-    if seen_address in ("0.0.0.0", "::", ""):          # every interface: the names this machine goes by
+    if seen_address in _EVERY_INTERFACE:          # every interface: the names this machine goes by
         import socket
 
         origins |= {f"{name}:{seen_port}" for name in {socket.gethostname(), socket.getfqdn()} if name}

@@ -65,6 +65,7 @@ must keep passing it.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 from collections.abc import Callable
 
@@ -77,6 +78,8 @@ from bokeh.model import util as _util
 from bokeh.util.dataclasses import entries, is_dataclass
 
 __all__ = ["CoalescedGC", "LazyRefSerializer", "install", "uninstall", "installed", "schedule_full_collections"]
+
+log = logging.getLogger(__name__)
 
 _ORIGINAL = (_util.visit_value_and_its_immediate_references, _util.visit_immediate_value_references)
 _ORIGINAL_GET_DEFAULT = PropertyDescriptor._get_default
@@ -280,9 +283,10 @@ class CoalescedGC:
         self._pending = False
         t0 = time.perf_counter()
         found = gc.collect(*args)
+        took = time.perf_counter() - t0
         self.collections += 1
-        self.pause_s += time.perf_counter() - t0
-        _log().info("serve.gc_full seconds=%.3f found=%d", time.perf_counter() - t0, found)
+        self.pause_s += took
+        log.info("serve.gc_full seconds=%.3f found=%d", took, found)
         return found
 
     def __getattr__(self, name: str) -> Any:
@@ -292,12 +296,6 @@ class CoalescedGC:
 
 
 _GC = CoalescedGC()
-
-
-def _log():
-    import logging
-
-    return logging.getLogger("workbench.docspeed")
 
 
 def _module(name: str):

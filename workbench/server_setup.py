@@ -10,6 +10,7 @@ import os
 import panel as pn
 
 from floatchat_core.config import get_settings
+from floatchat_core.serve import WARM_PAGE
 from workbench.auth import authorize
 
 pn.config.authorize_callback = authorize
@@ -64,7 +65,7 @@ def _warm_up() -> None:
                                         time.perf_counter() - t0, gc.get_freeze_count())
 
 
-async def _warm_page(url: str) -> None:
+async def _warm_page() -> None:
     """Build one dashboard page as a visitor's browser asks for it, once the server listens: the
     first page of a process paid ~1 s more than the next ones (templates compiled, database
     connections opened, Bokeh's per-class defaults, the template's HTML), so the first visitor
@@ -75,7 +76,7 @@ async def _warm_page(url: str) -> None:
 
     t0 = time.perf_counter()
     try:
-        reply = await AsyncHTTPClient().fetch(url, request_timeout=120, raise_error=False)
+        reply = await AsyncHTTPClient().fetch(os.environ[WARM_PAGE], request_timeout=120, raise_error=False)
         logging.getLogger("workbench").info("serve.warm_page status=%s seconds=%.1f", reply.code,
                                             time.perf_counter() - t0)
     except Exception as exc:   # an optimisation: never a reason to fail
@@ -83,11 +84,8 @@ async def _warm_page(url: str) -> None:
 
 
 _warm_up()
-if _page := os.environ.get("FLOATCHAT_WARM_PAGE"):      # floatchat_core.serve sets it (not with logins)
+if os.environ.get(WARM_PAGE):      # floatchat_core.serve sets it (not with logins)
     import datetime
 
-    async def _warm_dashboard() -> None:
-        await _warm_page(_page)
-
-    pn.state.schedule_task("floatchat-warm-page", _warm_dashboard,
+    pn.state.schedule_task("floatchat-warm-page", _warm_page,
                            at=datetime.datetime.now() + datetime.timedelta(seconds=0.5))
