@@ -210,6 +210,14 @@ def _answer_parts(patch: dict, number: int) -> dict:
             "plot": '"name":"Figure"' in text.replace(" ", ""), "failed": "question failed" in text}
 
 
+def _failure(obj) -> str:
+    """The reason a failed answer gives ("Sorry, this question failed: REASON"), from a PATCH-DOC."""
+    if isinstance(obj, str):
+        return obj.split("question failed:", 1)[1].strip()[:300] if "question failed:" in obj else ""
+    values = obj.values() if isinstance(obj, dict) else obj if isinstance(obj, list) else ()
+    return next((why for v in values if (why := _failure(v))), "")
+
+
 def session_client(base: str, questions: list[str], results: list, timeout: float = 120,
                    barrier: threading.Barrier | None = None, think: float = 0.0, seed: int = 0) -> None:
     """One browser-less session: pull the dashboard document, wait until every session is connected,
@@ -274,7 +282,7 @@ def session_client(base: str, questions: list[str], results: list, timeout: floa
                             parts = _answer_parts(m.content, k + 1)
                             seen = {k: seen[k] or parts[k] for k in seen}
                             if parts["failed"]:
-                                status = "error"
+                                status = "error: " + _failure(m.content)
                                 break
                             if parts["provenance"]:   # the answer's last part: the whole body has arrived
                                 status = "ok"

@@ -36,9 +36,10 @@ class Settings(BaseModel):
     dask_scheduler: str | None = Field(None, description="FLOATCHAT_DASK_SCHEDULER: address of an existing scheduler.")
     dask_workers: int = Field(2, ge=1, le=256, description="FLOATCHAT_DASK_WORKERS: LocalCluster workers.")
     ingest_nice: int = Field(19, ge=0, le=19, description=(
-        "FLOATCHAT_INGEST_NICE: OS nice value of `floatchat ingest`/`reingest`/`jobs retry` from their start, of "
-        "the LocalCluster's ingestion workers and, when the database runs on this machine, of their PostgreSQL "
-        "backends (0 = normal priority), so a bulk ingestion yields the CPU to interactive serving."))
+        "FLOATCHAT_INGEST_NICE: OS nice value of `floatchat ingest`/`reingest`/`jobs retry` from their start "
+        "(on Linux with autogroups, of the session of their own they run in), of the LocalCluster's ingestion "
+        "workers and, when the database runs on this machine, of their PostgreSQL backends (0 = normal priority, "
+        "same session), so a bulk ingestion yields the CPU to interactive serving."))
     object_store: str | None = Field(
         None, description="FLOATCHAT_OBJECT_STORE: fsspec URL for staged raw files (default: <home>/objects).")
     max_file_bytes: int = Field(2 * 1024**3, gt=0, description="FLOATCHAT_MAX_FILE_BYTES: per-file size limit.")

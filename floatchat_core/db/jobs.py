@@ -107,13 +107,19 @@ def recover_stale_jobs(stale_minutes: float = 10.0, settings: Settings | None = 
 
 
 def _pid_alive(pid: int) -> bool:
+    """True while process ``pid`` of this host runs; a zombie (dead, not yet reaped by its parent
+    or by init) is not running."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return True             # not Linux: kill(0) is all there is
 
 
 def get_or_create_dataset(name: str, source: str = "file", description: str | None = None,
