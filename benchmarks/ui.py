@@ -159,6 +159,17 @@ def server_rss_mb(proc: subprocess.Popen) -> list[int]:
     return sorted(out)
 
 
+def server_warnings(log: Path, keep: int = 20) -> list[str]:
+    """The server log's warnings and errors so far (the last ``keep``): why an answer failed, in
+    the server's words (a failed chat answer logs ``workbench.chat_failed error=…``)."""
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+    flag = re.compile(r"WARNING|ERROR|Traceback|Exception|_failed|error=")
+    return [ln[:500] for ln in lines if flag.search(ln)][-keep:]
+
+
 def bench_first_paint(url: str, runs: int = 3) -> dict:
     sys.path.insert(0, str(REPO / "tests" / "e2e"))
     from e2e_helpers import chromium_path
@@ -442,6 +453,7 @@ def main(argv=None) -> int:
             res = results[key] = bench_sessions(base, sessions, per, think=think)
             res["load_avg_before_after"] = [round(v, 2) for v in (*load0, *os.getloadavg())]
             res["server_rss_mb"] = server_rss_mb(proc)
+            res["server_warnings"] = server_warnings(home / "serve.log")
             windows[key] = res.pop("window")
             print(json.dumps(res), flush=True)
         if ingestion is not None:
