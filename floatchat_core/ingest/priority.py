@@ -21,8 +21,8 @@ distributions, and of the 2-core VM where this was measured) first shares the CP
 *sessions*, each an autogroup of equal weight, and only then between the processes of a session
 by their nice values. A ``floatchat ingest`` at nice 19, run from another terminal (or by the
 benchmark), still took half the machine from the ``panel serve`` session beside it: two nice-19
-CPU burners took 30-35 s of 70 s from 20 chat sessions, and their p95 answer rose from 3.2-4.1 s
-to 5.1-8.6 s. So the commands run their work in a session of their own and lower that
+CPU burners took 30-35 s of 70 s from 20 chat sessions, and their p95 answer rose from 3.2-5.4 s
+(5 runs without) to 5.1-8.6 s (4 runs). So the commands run their work in a session of their own and lower that
 session's autogroup to the same value (:func:`run_in_own_session`): the same burners then took
 8 s and the answers were as fast as on an idle machine (``sched(7)``, "The autogroup feature").
 """
@@ -142,7 +142,11 @@ def run_in_own_session(argv: list[str]) -> int:
         except OSError:
             pass
 
-    previous = {s: signal.signal(s, _forward) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    import threading
+
+    forwarded = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = ({s: signal.signal(s, _forward) for s in forwarded}    # only the main thread may set handlers
+                if threading.current_thread() is threading.main_thread() else {})
     try:
         rc = child.wait()
     finally:
