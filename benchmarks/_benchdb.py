@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,3 +49,13 @@ def profile_count() -> int:
 
     with get_engine().connect() as c:
         return int(c.execute(text("SELECT count(*) FROM profiles")).scalar())
+
+
+def calibrate() -> float:
+    """Seconds for 10 M pure-Python additions: how fast this host runs right now (a shared VM's
+    speed varies up to 2× over a day; compare figures taken at similar calibrations)."""
+    t0 = time.perf_counter()
+    s = 0
+    for i in range(10_000_000):
+        s += i
+    return round(time.perf_counter() - t0, 3)

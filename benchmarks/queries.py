@@ -48,16 +48,6 @@ def _machine() -> dict:
             "python": platform.python_version(), "platform": platform.platform()}
 
 
-def calibrate() -> float:
-    """Seconds for 10 M pure-Python additions: how fast this host runs right now (a shared VM's
-    speed varies up to 2× over a day; compare figures taken at similar calibrations)."""
-    t0 = time.perf_counter()
-    s = 0
-    for i in range(10_000_000):
-        s += i
-    return round(time.perf_counter() - t0, 3)
-
-
 def _cases(rng: np.random.Generator, sample: dict) -> dict:
     """name → a function(i) running one DAL call on the i-th random choice."""
     from floatchat_core.db import dal
@@ -252,7 +242,7 @@ def main(argv=None) -> int:
         sizes, args.repeat = [10_000], 5
 
     sys.path.insert(0, str(REPO))
-    from _benchdb import bench_database, profile_count
+    from _benchdb import bench_database, calibrate, profile_count
 
     from floatchat_core.db.synthdb import populate
 

@@ -404,7 +404,12 @@ def main(argv=None) -> int:
     sessions = args.sessions or (3 if args.smoke else 20)
     per = args.questions or (1 if args.smoke else 3)
     sys.path.insert(0, str(REPO))
-    results: dict = {"machine": {"cpus": os.cpu_count(), "load_1min": os.getloadavg()[0]}}
+    from _benchdb import calibrate
+
+    # the host's speed before and after (10 M pure-Python additions, s): figures on a shared VM
+    # are only comparable at similar calibrations
+    results: dict = {"machine": {"cpus": os.cpu_count(), "load_1min": os.getloadavg()[0],
+                                 "calibration_s": calibrate()}}
     if not args.sessions_only:
         print(f"map: {n:,} synthetic positions …", flush=True)
         results["map"] = bench_map(n, repeats=3 if args.smoke else 7)
@@ -470,6 +475,7 @@ def main(argv=None) -> int:
         db.dispose_engines()
         cluster.remove()
         shutil.rmtree(home, ignore_errors=True)
+    results["machine"]["calibration_after_s"] = calibrate()
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
