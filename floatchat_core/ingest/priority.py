@@ -22,8 +22,8 @@ distributions, and of the 2-core VM where this was measured) first shares the CP
 by their nice values. A ``floatchat ingest`` at nice 19, run from another terminal (or by the
 benchmark), still took half the machine from the ``panel serve`` session beside it: two nice-19
 CPU burners took 30-35 s of 70 s from 20 chat sessions, and their p95 answer rose from 3.2-5.4 s
-(5 runs without) to 5.1-8.6 s (4 runs). So the commands run their work in a session of their own and lower that
-session's autogroup to the same value (:func:`run_in_own_session`): the same burners then took
+(5 runs without) to 5.1-8.6 s (4 runs). So the commands run their work in a session of their own
+and lower that session's autogroup to the same value (:func:`run_in_own_session`): the same burners then took
 8 s and the answers were as fast as on an idle machine (``sched(7)``, "The autogroup feature").
 """
 from __future__ import annotations
@@ -32,6 +32,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 #: Set in the environment of the command re-run in its own session: the pid of the process that
@@ -141,8 +142,6 @@ def run_in_own_session(argv: list[str]) -> int:
             child.send_signal(signum)
         except OSError:
             pass
-
-    import threading
 
     forwarded = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     previous = ({s: signal.signal(s, _forward) for s in forwarded}    # only the main thread may set handlers
