@@ -97,7 +97,9 @@ def autogroups_enabled() -> bool:
 
 
 def autogroup_nice(pid: int | str = "self") -> int | None:
-    """The nice value of ``pid``'s autogroup (``/proc/PID/autogroup``: ``/autogroup-N nice V``)."""
+    """The nice value of ``pid``'s autogroup (``/proc/PID/autogroup``: ``/autogroup-N nice V``).
+    None where there is none to read: the init session's autogroup (a process that descends from
+    PID 1 without a ``setsid``, as in many containers and CI runners) reads as an empty file."""
     try:
         return int(Path(f"/proc/{pid}/autogroup").read_text().split()[-1])
     except (OSError, ValueError, IndexError):
