@@ -74,19 +74,35 @@ class JobMonitor(pn.viewable.Viewer):
         self._reindex.on_click(lambda e: self.reindex())
         self._msg = pn.pane.Alert("", alert_type="info", visible=False)
         self._cb = None
+        # One writer at a time. Under `panel serve --num-threads` the periodic refresh runs on a pool
+        # thread, an upload's refresh on another, retries on their own: Panel loses updates of a widget
+        # written from two threads at once (the browser keeps an older table while the Python value,
+        # which `_update_table` compares against, is already the newest: it is never sent again).
+        # That left a succeeded upload showing as running for good, about once in 10-20 test runs.
+        self._lock = threading.RLock()
         self.refresh()
 
     # ------------------------------------------------------------------ data
-    def refresh(self) -> None:
-        """Re-read the job table (called periodically); errors become a message, never a crash."""
+    def refresh(self, wait: bool = True) -> bool:
+        """Re-read the job table (called periodically); errors become a message, never a crash.
+
+        ``wait=False`` (the periodic poll) skips this turn when another refresh is running, rather than
+        queueing pool threads behind it. True when the table was re-read.
+        """
         from floatchat_core.ingest import list_jobs
 
+        if not self._lock.acquire(blocking=wait):
+            return False
         try:
-            df = list_jobs(limit=self.limit)
-        except Exception as exc:   # database down: say so, keep the session alive
-            self.message = f"cannot read jobs: {exc}"
-            return
-        self.jobs = df
+            try:
+                df = list_jobs(limit=self.limit)
+            except Exception as exc:   # database down: say so, keep the session alive
+                self.message = f"cannot read jobs: {exc}"
+                return False
+            self.jobs = df             # `_update_table` runs here, still under the lock
+            return True
+        finally:
+            self._lock.release()
 
     @param.depends("jobs", watch=True)
     def _update_table(self) -> None:
@@ -111,23 +127,26 @@ class JobMonitor(pn.viewable.Viewer):
 
     @param.depends("selected", watch=True)
     def _update_selected(self) -> None:
-        self._retry.disabled = self.selected is None
-        if self.selected:
-            self._show(self.selected)
+        with self._lock:
+            self._retry.disabled = self.selected is None
+            if self.selected:
+                self._show(self.selected)
 
     def _show(self, job_id: str) -> None:
         from floatchat_core.ingest import get_job
 
-        try:
-            self._detail.object = job_errors_markdown(get_job(job_id))
-        except Exception as exc:
-            self._detail.object = f"cannot read job {job_id}: {exc}"
+        with self._lock:
+            try:
+                self._detail.object = job_errors_markdown(get_job(job_id))
+            except Exception as exc:
+                self._detail.object = f"cannot read job {job_id}: {exc}"
 
     @param.depends("message", watch=True)
     def _update_message(self) -> None:
-        self._msg.object = self.message
-        self._msg.alert_type = "danger" if self.message.startswith(("cannot", "refused", "failed")) else "info"
-        self._msg.visible = bool(self.message)
+        with self._lock:
+            self._msg.object = self.message
+            self._msg.alert_type = "danger" if self.message.startswith(("cannot", "refused", "failed")) else "info"
+            self._msg.visible = bool(self.message)
 
     # ------------------------------------------------------------------ actions
     def retry_selected(self) -> str | None:
@@ -177,7 +196,7 @@ class JobMonitor(pn.viewable.Viewer):
     def start(self) -> None:
         """Start polling (once per session)."""
         if self._cb is None:
-            self._cb = pn.state.add_periodic_callback(self.refresh, period=self.period_ms)
+            self._cb = pn.state.add_periodic_callback(lambda: self.refresh(wait=False), period=self.period_ms)
 
     def __panel__(self):
         self.start()
