@@ -8,6 +8,7 @@ the test can drive that monitor's refreshes itself, from real threads, against t
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -83,7 +84,8 @@ def test_job_table_shows_the_last_state_after_concurrent_refreshes(served_monito
                 monitor.refresh()                        # one more, as the next poll would: nothing to change
             assert int(monitor.jobs.iloc[0]["n_profiles"]) == final
             try:
-                page.locator(".tabulator-cell", has_text=str(final)).first.wait_for(timeout=15_000)
+                # the whole cell: "900" inside a job id or a time must not pass for it
+                page.locator(".tabulator-cell", has_text=re.compile(rf"^\s*{final}\s*$")).first.wait_for(timeout=15_000)
             except Exception:
                 cells = page.locator(".tabulator-row").first.inner_text()
                 stale.append((round_, final, cells.replace("\n", " | ")))
