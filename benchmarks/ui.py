@@ -167,7 +167,22 @@ def server_warnings(log: Path, keep: int = 20) -> list[str]:
     except OSError:
         return []
     flag = re.compile(r"WARNING|ERROR|Traceback|Exception|_failed|error=")
-    return [ln[:500] for ln in lines if flag.search(ln)][-keep:]
+    out, i = [], 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("Traceback"):   # its last frame and the exception line say what it was
+            j = i + 1
+            while j < len(lines) and (lines[j][:1].isspace() or not lines[j]):
+                j += 1
+            frames = [ln.strip() for ln in lines[i + 1:j] if ln.strip().startswith("File ")]
+            exc = lines[j] if j < len(lines) else ""
+            out.append(f"Traceback … {frames[-1] if frames else ''} → {exc}"[:500])
+            i = j + 1
+            continue
+        if flag.search(line):
+            out.append(line[:500])
+        i += 1
+    return out[-keep:]
 
 
 def bench_first_paint(url: str, runs: int = 3) -> dict:
