@@ -141,6 +141,7 @@ def _yield_cpu(args) -> int | None:
     priority.follow_parent()
     own = priority.lower_autogroup(nice)
     priority.lower_priority(nice)
+    priority.nice_backends(nice)       # the command's own database work (jobs, summaries) is bulk work too
     logging.getLogger(__name__).info("ingest.yield_cpu nice=%d session_leader=%s autogroup_nice=%s", os.getpriority(
         os.PRIO_PROCESS, 0), os.getsid(0) == os.getpid(), priority.autogroup_nice() if own else None)
     return None

@@ -25,6 +25,12 @@ CPU burners took 30-35 s of 70 s from 20 chat sessions, and their p95 answer ros
 (5 runs without) to 5.1-8.6 s (4 runs). So the commands run their work in a session of their own
 and lower that session's autogroup to the same value (:func:`run_in_own_session`): the same burners then took
 8 s and the answers were as fast as on an idle machine (``sched(7)``, "The autogroup feature").
+
+The same holds for the database side. The postmaster starts every backend as the leader of a
+session of its own, so a backend is alone in its autogroup and its nice value alone changed nothing:
+:func:`lower_backend_priority` lowers the backend's autogroup as well. Every connection the bulk
+command opens is lowered (:func:`nice_backends`), the command's own (its job rows, the dataset
+summaries) as well as its workers'.
 """
 from __future__ import annotations
 
@@ -84,7 +90,60 @@ def lower_backend_priority(dbapi_connection, nice: int) -> int | None:
         return None
     if not (isinstance(local, tuple) and title.startswith("postgres") and f"({local[1]})" in title):
         return None
-    return pid if lower_priority(nice, pid) or os.getpriority(os.PRIO_PROCESS, pid) >= nice else None
+    lowered = lower_priority(nice, pid) or os.getpriority(os.PRIO_PROCESS, pid) >= nice
+    lower_backend_autogroup(pid, nice)
+    return pid if lowered else None
+
+
+_LISTENERS: dict[int, object] = {}
+
+
+def nice_backends(nice: int) -> None:
+    """Lower (:func:`lower_backend_priority`) the backend of every database connection this process
+    opens from now on: SQLAlchemy's pool ``connect`` event, registered once per value."""
+    import functools
+
+    from sqlalchemy import event
+    from sqlalchemy.pool import Pool
+
+    listener = _LISTENERS.setdefault(nice, functools.partial(_on_connect, nice=nice))
+    if not event.contains(Pool, "connect", listener):
+        event.listen(Pool, "connect", listener)
+
+
+def _on_connect(dbapi_connection, _record, nice: int) -> None:
+    import logging
+
+    pid = lower_backend_priority(dbapi_connection, nice)
+    logging.getLogger(__name__).debug("ingest.backend_nice nice=%d pid=%s", nice, pid)
+
+
+def lower_backend_autogroup(pid: int, nice: int) -> bool:
+    """Raise the autogroup nice of PostgreSQL backend ``pid`` to at least ``nice`` when the backend
+    leads a session of its own, i.e. is alone in its autogroup. True when it is at ``nice`` or lower
+    priority afterwards.
+
+    The postmaster starts every backend with ``setsid()`` (``InitPostmasterChild``), so under Linux
+    autogroups each backend is a session, hence an autogroup, of its own, with a whole session's
+    weight: its nice value only orders it against itself, and a bulk ingestion's backend at nice 19
+    competed with the entire ``panel serve`` session at equal weight. Writing ``/proc/PID/autogroup``
+    needs the backend's owner (a managed cluster runs as the user who runs floatchat, or as its own
+    user when that is root) or ``CAP_SYS_NICE``; elsewhere this changes nothing and returns False.
+    """
+    try:
+        if os.getsid(pid) != pid:              # shares a session with other processes: never demote them
+            return False
+    except OSError:
+        return False
+    current = autogroup_nice(pid)
+    if current is None:
+        return False
+    if current < nice:
+        try:
+            Path(f"/proc/{pid}/autogroup").write_text(str(nice))
+        except OSError:
+            return False
+    return (autogroup_nice(pid) or 0) >= nice
 
 
 def autogroups_enabled() -> bool:

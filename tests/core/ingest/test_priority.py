@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -70,7 +71,7 @@ def _backend_of_a_new_connection() -> tuple[int, int]:
         cur = conn.cursor()
         cur.execute("SELECT pg_backend_pid()")
         pid = cur.fetchone()[0]
-        return pid, os.getpriority(os.PRIO_PROCESS, pid)
+        return pid, os.getpriority(os.PRIO_PROCESS, pid), autogroup_nice(pid)
     finally:
         conn.close()
 
@@ -92,6 +93,12 @@ def test_backend_of_a_local_connection_is_lowered_and_a_foreign_pid_is_not(datab
         cur.execute("SELECT pg_backend_pid()")
         other_pid = cur.fetchone()[0]
         assert os.getpriority(os.PRIO_PROCESS, other_pid) == 0      # only the connection's own backend
+        if autogroups_enabled():
+            # the postmaster starts each backend as a session of its own, so its nice value alone would
+            # only order it against itself: its autogroup is lowered too, and only its own
+            assert os.getsid(pid) == pid and os.getsid(other_pid) == other_pid
+            assert autogroup_nice(pid) == 13, open(f"/proc/{pid}/autogroup").read()
+            assert autogroup_nice(other_pid) == 0
         conn.cursor().execute("SELECT 1")                           # still usable, no open transaction left
         assert conn.get_transaction_status() == psycopg2.extensions.TRANSACTION_STATUS_INTRANS
         conn.rollback()
@@ -120,13 +127,15 @@ def test_localcluster_workers_write_through_niced_backends(database):
     try:
         with override(ingest_nice=17):
             client = runner.get_client(1)
-            (pid, nice), = client.run(_backend_of_a_new_connection).values()
+            (pid, nice, group), = client.run(_backend_of_a_new_connection).values()
             assert nice == 17, (pid, nice)
+            assert group == (17 if autogroups_enabled() else None), (pid, group)
         runner.close_client()
         with override(ingest_nice=0):
             client = runner.get_client(1)
-            (pid, nice), = client.run(_backend_of_a_new_connection).values()
+            (pid, nice, group), = client.run(_backend_of_a_new_connection).values()
             assert nice == 0, (pid, nice)
+            assert group == (0 if autogroups_enabled() else None), (pid, group)
     finally:
         runner.close_client()
 
@@ -141,8 +150,9 @@ def test_the_ingest_command_yields_the_cpu_from_its_start(clean_db):
     from floatchat_core.cli import sample_dir
 
     one = sorted(sample_dir().glob("*_prof.nc"))[0]
-    out = subprocess.run([sys.executable, "-m", "floatchat_core.cli", "-v", "ingest", str(one), "--dataset", "nice-check"],
-                         capture_output=True, text=True, timeout=600, env=dict(os.environ, FLOATCHAT_INGEST_NICE="7"))
+    out = subprocess.run([sys.executable, "-m", "floatchat_core.cli", "ingest", str(one), "--dataset", "nice-check"],
+                         capture_output=True, text=True, timeout=600,
+                         env=dict(os.environ, FLOATCHAT_INGEST_NICE="7", FLOATCHAT_LOG_LEVEL="DEBUG"))
     assert out.returncode == 0, (out.stdout[-2000:], out.stderr[-3000:])
     line = next((ln for ln in out.stderr.splitlines() if "ingest.yield_cpu" in ln), "")
     if autogroups_enabled():
@@ -150,6 +160,9 @@ def test_the_ingest_command_yields_the_cpu_from_its_start(clean_db):
     else:
         assert "ingest.yield_cpu nice=7 " in line, out.stderr[-3000:]
     assert "succeeded" in out.stdout or "profiles" in out.stdout, out.stdout[-2000:]
+    # the command's own database work (its job rows, the dataset summaries) runs through lowered
+    # backends as well, not only the workers'
+    assert re.search(r"ingest\.backend_nice nice=7 pid=\d+", out.stderr), out.stderr[-3000:]
 
 
 def _processes_with(marker: str) -> list[int]:
