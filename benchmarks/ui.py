@@ -159,6 +159,56 @@ def server_rss_mb(proc: subprocess.Popen) -> list[int]:
     return sorted(out)
 
 
+def cpu_snapshot(server: subprocess.Popen) -> dict:
+    """CPU seconds used so far, by part of the run: the ``panel serve`` processes, this run's PostgreSQL
+    (the managed cluster under ``FLOATCHAT_HOME``), the bulk ingestion (its processes and their workers),
+    and this process (the websocket clients).
+
+    Processes that ended since the last snapshot count through their parent's ``children_*`` times:
+    a PostgreSQL backend through the postmaster, an ingestion run through this process (its only
+    child waited for during a round).
+
+    These are the kernel's figures. On the 2-core Firecracker VM of the README's runs they over-count:
+    four CPU burners on its two vCPUs were each charged ~4 s in 4 s. So compare the parts within
+    one run, not a sum against the machine's CPU time.
+    """
+    import psutil
+
+    me = psutil.Process()
+    top = psutil.Process(server.pid)
+    servers = {p.pid for p in [top, *top.children(recursive=True)]}
+    home = os.environ.get("FLOATCHAT_HOME", "\0")
+    postmasters = {p.pid for p in psutil.process_iter(["name", "cmdline"])
+                   if p.info["name"] == "postgres" and home in " ".join(p.info["cmdline"] or ())}
+    ingest_roots = {c.pid for c in me.children() if c.pid not in servers}
+    t = me.cpu_times()
+    out = {"servers": 0.0, "postgres": 0.0, "ingestion": t.children_user + t.children_system,
+           "clients": t.user + t.system}
+    for proc in psutil.process_iter(["pid", "ppid"]):
+        try:
+            if proc.pid in servers:
+                key = "servers"
+            elif proc.pid in postmasters or proc.info["ppid"] in postmasters:
+                key = "postgres"
+            elif proc.pid in ingest_roots or any(a.pid in ingest_roots for a in proc.parents()):
+                key = "ingestion"
+            else:
+                continue                       # not part of this run
+            ct = proc.cpu_times()
+            out[key] += ct.user + ct.system + ct.children_user + ct.children_system
+        except psutil.Error:
+            pass
+    return out
+
+
+def cpu_used(before: dict, after: dict, wall_s: float) -> dict:
+    """CPU seconds each part used between two snapshots, and the machine's CPU seconds in that time
+    (wall time × CPUs)."""
+    used = {k: round(after[k] - before[k], 1) for k in before}
+    used["machine_cpu_s"] = round(wall_s * (os.cpu_count() or 1), 1)
+    return used
+
+
 def server_warnings(log: Path, keep: int = 20) -> list[str]:
     """The server log's warnings and errors so far (the last ``keep``): why an answer failed, in
     the server's words (a failed chat answer logs ``workbench.chat_failed error=…``)."""
@@ -322,7 +372,8 @@ def session_client(base: str, questions: list[str], results: list, timeout: floa
         results.append(("<connect>", float("nan"), f"error: {type(exc).__name__}: {exc}", {}, float("nan")))
 
 
-def bench_sessions(base: str, n_sessions: int, per_session: int, think: float = 0.0) -> dict:
+def bench_sessions(base: str, n_sessions: int, per_session: int, think: float = 0.0,
+                   server: subprocess.Popen | None = None) -> dict:
     results: list = []
     barrier = threading.Barrier(n_sessions + 1)
     threads = [threading.Thread(target=session_client,
@@ -334,9 +385,11 @@ def bench_sessions(base: str, n_sessions: int, per_session: int, think: float = 
         th.start()
     barrier.wait(timeout=600)          # every session has its page and websocket
     connect_s = time.perf_counter() - t
+    cpu0 = cpu_snapshot(server) if server is not None else None
     t = time.perf_counter()
     for th in threads:
         th.join(timeout=900)
+    cpu = cpu_used(cpu0, cpu_snapshot(server), time.perf_counter() - t) if cpu0 is not None else None
     ok = sorted(r[1] for r in results if r[2] == "ok")
     errors = [r for r in results if r[2] != "ok"]
     p95 = ok[min(len(ok) - 1, int(round(0.95 * (len(ok) - 1))))] if ok else float("nan")
@@ -350,7 +403,7 @@ def bench_sessions(base: str, n_sessions: int, per_session: int, think: float = 
                                       for q in sorted({r[0] for r in results if r[2] == "ok"})},
             # asked in each 5 s after the start: [second, questions asked, their slowest answer]
             "timeline_5s": [[w * 5, len(v), round(max(v), 2)] for w, v in sorted(_windows(results, t).items())],
-            "connect_all_s": round(connect_s, 1), "wall_s": round(time.perf_counter() - t, 1),
+            "connect_all_s": round(connect_s, 1), "wall_s": round(time.perf_counter() - t, 1), "cpu_s": cpu,
             "window": (time.time() - (time.perf_counter() - t), time.time())}
 
 
@@ -470,7 +523,7 @@ def main(argv=None) -> int:
             print(f"sessions: {sessions} × {per} questions, think {think:g} s"
                   f"{' during a bulk ingestion' if ingestion else ''} …", flush=True)
             load0 = os.getloadavg()
-            res = results[key] = bench_sessions(base, sessions, per, think=think)
+            res = results[key] = bench_sessions(base, sessions, per, think=think, server=proc)
             res["load_avg_before_after"] = [round(v, 2) for v in (*load0, *os.getloadavg())]
             res["server_rss_mb"] = server_rss_mb(proc)
             res["server_warnings"] = server_warnings(home / "serve.log")
