@@ -232,7 +232,9 @@ class FloatMap(pn.viewable.Viewer):
         if pane is None or not pane._plots:
             return False
         element = plots.highlight_points(df)
-        for plot, _ in list(pane._plots.values()):
+        # one plot can be registered under several roots (the template renders the page with a root of
+        # its own first): each plot once, or the same data is sent twice
+        for plot in {id(p): p for p, _ in list(pane._plots.values())}.values():
             layers = [sp for sp in getattr(plot, "subplots", {}).values()
                       if any(s is self._hl_pipe for s in getattr(sp, "streams", ()))]
             if len(layers) != 1 or "source" not in layers[0].handles:

@@ -126,6 +126,28 @@ def test_floatmap_highlight_updates_only_its_layer_in_a_rendered_map(sample_db):
     assert len(layers[("Points", "I")].data["longitude"]) == 0
 
 
+def test_floatmap_highlight_is_sent_once_in_a_template_page(sample_db):
+    """In a page built by a template (as the dashboard is) Panel registers the map's one plot under
+    two roots; an answer's highlight still changes its layer's data once: one event to the browser."""
+    import panel as pn
+    from bokeh.document import Document
+
+    from workbench.design import Bootstrap
+    from workbench.floatmap import FloatMap
+
+    fmap = FloatMap()
+    doc = Document()
+    pn.template.BootstrapTemplate(design=Bootstrap, main=[pn.Tabs(("Map", fmap), dynamic=True)]).server_doc(doc)
+    plots_ = [plot for plot, _ in fmap._hv_pane._plots.values()]
+    assert plots_ and len({id(p) for p in plots_}) == 1
+    source = next(sp.handles["source"] for sp in plots_[0].subplots.values()
+                  if any(s is fmap._hl_pipe for s in sp.streams))
+    changes = []
+    source.on_change("data", lambda attr, old, new: changes.append(len(new["longitude"])))
+    fmap.highlight = dal.profile_positions().head(5)
+    assert changes == [5]
+
+
 def test_profile_view_draws_dal_levels_with_pressure_down(sample_db):
     from workbench.profiles import ProfileView
 
