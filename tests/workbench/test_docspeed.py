@@ -263,3 +263,116 @@ def test_full_collections_run_from_the_event_loop_not_by_the_interpreters_rule()
     assert docspeed.CoalescedGC().interval is None     # nothing scheduled unless asked
     docspeed.CoalescedGC().schedule(0)                 # 0: the interpreter's rule stays
     assert gc.get_threshold() == thresholds
+
+
+def _check_models(doc) -> dict:
+    """The document's model set is what a walk from its roots finds, each attached to it."""
+    every = set()
+    for root in doc.roots:
+        every |= root.references()
+    assert {m.id for m in doc.models} == {m.id for m in every}
+    assert all(m.document is doc for m in every)
+    return {m.id: m for m in every}
+
+
+def _dropped(before: dict, after: dict) -> list:
+    gone = [m for i, m in before.items() if i not in after]
+    assert all(m.document is None for m in gone)
+    return gone
+
+
+def test_walks_after_a_change_keep_bokehs_model_set(sample_db):
+    """Answers appended, folded, unfolded and removed, a status line rewritten, roots added and removed,
+    changes batched in a freeze: after each, the document holds exactly the models a walk from its
+    roots finds (Bokeh's rule). Appends are walked from what they added; a batch that changed no
+    model-holding property is not walked at all."""
+    import panel as pn
+    from bokeh.document import Document
+
+    from floatchat_core.chat import ChatSession
+    from workbench.chat import ChatPane
+    from workbench.design import Bootstrap
+    from workbench.floatmap import FloatMap
+
+    docspeed.install()
+    session, chat = ChatSession(), ChatPane()
+    answers = [session.ask(q) for q in ("Show the trajectory of float 2902269", "How many floats are there?",
+                                        "Temperature profiles of float 2902269")]
+    log, status = pn.Column(), pn.pane.Markdown("ready")
+    doc = Document()
+    pn.template.BootstrapTemplate(title="walks", design=Bootstrap,
+                                  main=[pn.Row(FloatMap(height=300), chat), status, log]).server_doc(doc)
+    start = _check_models(doc)
+    walks = docspeed.WALKS.as_dict()
+
+    log.append(chat.render(answers[0], 0.2))                    # an answer appended
+    one = _check_models(doc)
+    assert set(start) < set(one)
+    log.append(pn.Column(pn.pane.Markdown("question"), chat.render(answers[1], 0.1)))
+    two = _check_models(doc)
+    assert set(one) < set(two)
+    status.object = "answered in 0.3 s"                          # text (and Panel's stylesheets)
+    _check_models(doc)
+    after = docspeed.WALKS.as_dict()
+    assert after["incremental"] >= walks["incremental"] + 2       # the appends were not full walks
+
+    before = _check_models(doc)
+    log[0] = pn.pane.Markdown("folded")                          # a replacement: its old models leave
+    assert _dropped(before, _check_models(doc))
+    assert docspeed.WALKS.full > after["full"]
+    log[0] = chat.render(answers[2], 0.4)                        # unfolded: a new answer in its place
+    _check_models(doc)
+    with doc.models.freeze():                                    # a batch: a column filled after it was added
+        extra = pn.Column()
+        log.append(extra)
+        extra.append(pn.pane.Markdown("late"))
+        extra.append(chat.render(answers[1], 0.1))
+    before = _check_models(doc)
+    assert any(type(m).__name__ == "DataTabulator" and m.id not in two for m in before.values())
+    log.pop(-1)                                                  # removed again
+    assert _dropped(before, _check_models(doc))
+    root = pn.pane.Markdown("a root of its own").get_root(doc)
+    doc.add_root(root)
+    assert root.id in _check_models(doc)
+    doc.remove_root(root)
+    assert root.id not in _check_models(doc) and root.document is None
+    from bokeh.models import UIElement
+
+    model = next(m for m in doc.models if isinstance(m, UIElement))
+    skipped = docspeed.WALKS.skipped
+    with doc.models.freeze():                                    # nothing holding models changed
+        model.visible = not model.visible
+    _check_models(doc)
+    assert docspeed.WALKS.skipped == skipped + 1
+
+
+def test_page_hooks_run_when_the_change_holds_their_kind(sample_db, monkeypatch):
+    """Panel's whole-page hooks (HoloViews axis linking and links, loading indicators, ECharts) run
+    when what changed holds an object of their kind, not for a chat message or an answer without
+    one; HoloViews plots added to the page still get their axes linked."""
+    import holoviews as hv
+    import panel as pn
+    from bokeh.document import Document
+    from panel.viewable import Viewable
+
+    from workbench.design import Bootstrap
+
+    docspeed.install()
+    gate = next(h for h in Viewable._preprocessing_hooks
+                if isinstance(h, docspeed.WhenAdded) and h.hook.__name__ == "link_axes")
+    calls = []
+    original = gate.hook
+    monkeypatch.setattr(gate, "hook", lambda view, root: (calls.append(view), original(view, root)))
+    log = pn.Column()
+    doc = Document()
+    pn.template.BootstrapTemplate(title="hooks", design=Bootstrap, main=[pn.Row(log)]).server_doc(doc)
+    calls.clear()
+    log.append(pn.Column(pn.pane.Markdown("a question"), pn.widgets.Button(label="a follow-up")))
+    assert calls == []
+    first = pn.pane.HoloViews(hv.Curve([1, 2, 3], "x", "y"))
+    second = pn.pane.HoloViews(hv.Curve([3, 2, 1], "x", "y"))
+    log.append(first)
+    log.append(pn.Column(pn.pane.Markdown("an answer with a plot"), second))
+    assert len(calls) == 2
+    ref = next(iter(first._plots))
+    assert first._plots[ref][0].handles["x_range"] is second._plots[ref][0].handles["x_range"]
