@@ -85,8 +85,11 @@ def test_document_recompute_attaches_and_detaches_as_bokeh(sample_db):
 def test_patch_messages_are_bokehs_own(sample_db):
     """A new answer appended and a text changed: the PATCH-DOC content and buffers encoded with the
     lazy references equal those of Bokeh's serializer."""
+    import base64
+    import gzip
     import json
 
+    import numpy as np
     from bokeh.core.serialization import Buffer, Serializer
 
     from floatchat_core.chat import ChatSession
@@ -105,17 +108,35 @@ def test_patch_messages_are_bokehs_own(sample_db):
     text.text = "changed"
     assert len(events) >= 2
 
+    def plain_bytes(obj):
+        """Bytes by their content, whether a buffer of their own or inline (gzipped base64)."""
+        if isinstance(obj, dict):
+            if obj.get("type") == "bytes":
+                data = obj["data"]
+                raw = data.to_bytes() if isinstance(data, Buffer) else gzip.decompress(base64.b64decode(data))
+                return {"type": "bytes", "hex": raw.hex()}
+            return {k: plain_bytes(v) for k, v in obj.items()}
+        if isinstance(obj, (list, tuple)):
+            return [plain_bytes(v) for v in obj]
+        return obj
+
     def encode(cls):
         s = cls(references=doc.models.synced_references)
+        content = s.encode(events)
         # buffers get a new id at each encoding: compared by their bytes
-        text = json.dumps(s.encode(events), sort_keys=True,
-                          default=lambda o: o.to_bytes().hex() if isinstance(o, Buffer) else str(o))
-        return text, [b.to_bytes() for b in s.buffers]
+        text = json.dumps(plain_bytes(content), sort_keys=True, default=str)
+        return text, s.buffers
 
-    ours, theirs = encode(docspeed.LazyRefSerializer), encode(Serializer)
+    (ours, our_buffers), (theirs, their_buffers) = encode(docspeed.LazyRefSerializer), encode(Serializer)
     assert ours == theirs
-    assert '"type":"object"' in ours[0].replace(" ", "")     # the new models travel in full …
-    assert text.id in ours[0]                               # … and known ones as references
+    assert '"type":"object"' in ours.replace(" ", "")     # the new models travel in full …
+    assert text.id in ours                               # … and known ones as references
+    # the plot's ~60 profiles and the table's columns: a websocket frame pair each in Bokeh's message,
+    # inside the JSON in ours
+    assert len(their_buffers) > 50 and our_buffers == []
+    big = docspeed.LazyRefSerializer(references=doc.models.synced_references)
+    big.encode(np.zeros(docspeed.LazyRefSerializer.INLINE_BYTES // 8 + 1))
+    assert len(big.buffers) == 1                          # a large array stays a binary frame
 
 
 def _plain(value):
