@@ -71,27 +71,44 @@ def test_render_real_answer_table_figure_provenance(sample_db):
     assert any("How this was answered" in str(p.object) for p in view.objects if isinstance(p, pn.pane.HTML))
 
 
+def _column_specs(columns) -> list:
+    def spec(f):
+        return type(f).__name__, sorted((k, repr(v)) for k, v in f.properties_with_values(include_defaults=False).items())
+
+    return [(c.field, c.title, c.width, spec(c.formatter)) for c in columns]
+
+
 def test_answer_table_columns_share_one_editor_and_equal_formatters(sample_db):
-    """A read-only answer table: every column's cells drawn by the same formatters as Panel's
-    Tabulator would use, with one editor and one model per distinct formatter."""
+    """A read-only answer table: every column's field, title, width and cells drawn by the same
+    formatters as Panel's Tabulator would make, with one editor and one model per distinct formatter;
+    on real answers and on a frame of every kind of column (dates, times with and without a zone,
+    booleans, missing values, a named index)."""
+    import datetime as dt
+
     from bokeh.document import Document
 
     from floatchat_core.chat import ChatSession
     from workbench.chat import AnswerTable
 
-    answer = ChatSession().ask("Temperature profiles of float 2902269")
-    view = ChatPane().render(answer, 0.5)
-    table = [p for p in view.objects if isinstance(p, AnswerTable)][0]
-    ours = table.get_root(Document()).columns
-    theirs = pn.widgets.Tabulator(table.value, disabled=True, show_index=False).get_root(Document()).columns
-    assert [c.field for c in ours] == [c.field for c in theirs] and len(ours) >= 10
-
-    def spec(f):
-        return type(f).__name__, sorted((k, repr(v)) for k, v in f.properties_with_values(include_defaults=False).items())
-
-    assert [spec(c.formatter) for c in ours] == [spec(c.formatter) for c in theirs]
-    assert len({id(c.editor) for c in ours}) == 1 and type(ours[0].editor).__name__ == "CellEditor"
-    assert len({id(c.formatter) for c in ours}) == len({repr(spec(c.formatter)) for c in theirs}) < len(ours)
+    session = ChatSession()
+    frames = []
+    for question in ("Temperature profiles of float 2902269", "Show the trajectory of float 2902269",
+                     "How many floats are there?"):
+        view = ChatPane().render(session.ask(question), 0.5)
+        frames.append([p for p in view.objects if isinstance(p, AnswerTable)][0].value)
+    frames.append(pd.DataFrame({
+        "n": [1, 2], "x": [0.5, None], "ok": [True, False], "name": ["a", None],
+        "naive": pd.to_datetime(["2020-01-01 00:00", "2020-01-02 03:04"]),
+        "utc": pd.to_datetime(["2020-01-01", "2020-01-02"], utc=True),
+        "day": [dt.date(2020, 1, 1), dt.date(2020, 1, 2)]}, index=pd.Index([7, 8], name="profile")))
+    for frame, show_index in [*((f, False) for f in frames), (frames[-1], True)]:
+        ours = AnswerTable(frame, disabled=True, show_index=show_index).get_root(Document()).columns
+        theirs = pn.widgets.Tabulator(frame, disabled=True, show_index=show_index).get_root(Document()).columns
+        assert _column_specs(ours) == _column_specs(theirs)
+        assert len({id(c.editor) for c in ours}) == 1 and type(ours[0].editor).__name__ == "CellEditor"
+        assert len({id(c.formatter) for c in ours}) == len({repr(s[3]) for s in _column_specs(theirs)})
+        assert [c.field for c in ours][:1] == (["profile"] if show_index else [frame.columns[0]])
+    assert len(frames[0].columns) >= 10
 
 
 def test_progress_card_streams_steps_into_one_model():
