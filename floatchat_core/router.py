@@ -58,6 +58,11 @@ class SessionRouter:
         self.websockets = [0] * len(self.backends)         # open websockets per backend
         self._pending: list[list[float]] = [[] for _ in self.backends]   # pages whose websocket is not open yet
         self._rr = itertools.count()
+        # asyncio holds tasks weakly, and the stream protocol drops its reference to a connection's
+        # handler when the client's connection is lost: a handler still closing its backend could
+        # then be collected mid-await ("Task was destroyed but it is pending!", seen once in a
+        # benchmark run). The handlers running are held here.
+        self._handlers: set[asyncio.Task] = set()
         self._secret, self._signed = settings.secret_key_bytes(), settings.sign_sessions()
 
     # ------------------------------------------------------------------ choosing
@@ -139,6 +144,10 @@ class SessionRouter:
             pass
 
     async def handle(self, creader: asyncio.StreamReader, cwriter: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._handlers.add(task)
+            task.add_done_callback(self._handlers.discard)
         bwriter = None
         try:
             try:

@@ -67,6 +67,52 @@ def _processes(server, app: str = "/dashboard", calls: int = 6) -> dict[int, dic
     return out
 
 
+def test_the_router_holds_each_connection_handler_until_it_is_done():
+    """asyncio keeps tasks weakly and the stream protocol lets go of a handler once its client is
+    gone: the router holds every handler that runs, so none is collected mid-await."""
+    import asyncio
+    import gc
+
+    async def scenario():
+        answered = asyncio.Event()
+
+        async def backend(reader, writer):            # a silent process: it answers when told to
+            await reader.readuntil(b"\r\n\r\n")
+            await answered.wait()
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(backend, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        router = SessionRouter([("127.0.0.1", port)], ["/dashboard"])
+        front = await asyncio.start_server(router.handle, "127.0.0.1", 0)
+        fport = front.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", fport)
+        writer.write(b"GET /static/x.js HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        await writer.drain()
+        for _ in range(100):
+            if router._handlers:
+                break
+            await asyncio.sleep(0.01)
+        assert len(router._handlers) == 1                   # held while it waits for the process
+        writer.close()                                      # the client goes away mid-request
+        gc.collect()
+        assert len(router._handlers) == 1 and not next(iter(router._handlers)).done()
+        answered.set()
+        for _ in range(200):
+            if not router._handlers:
+                break
+            await asyncio.sleep(0.01)
+        assert not router._handlers                         # released once done
+        for s in (front, server):
+            s.close()
+            await s.wait_closed()
+        del reader
+
+    asyncio.run(scenario())
+
+
 def test_each_process_builds_a_page_before_its_first_visitor(served):
     """``server_setup`` has each process build one dashboard page of its own, on itself, once it
     listens (the first page of a process cost ~1 s more than the next): both processes log it."""
