@@ -110,7 +110,22 @@ def test_the_router_holds_each_connection_handler_until_it_is_done():
             await s.wait_closed()
         del reader
 
-    asyncio.run(scenario())
+    import threading
+
+    failed = []
+
+    def in_a_fresh_thread():                  # Playwright keeps a loop running on the main thread
+        try:
+            asyncio.run(scenario())
+        except BaseException as exc:          # noqa: BLE001 - re-raised below
+            failed.append(exc)
+
+    thread = threading.Thread(target=in_a_fresh_thread)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive()
+    if failed:
+        raise failed[0]
 
 
 def test_each_process_builds_a_page_before_its_first_visitor(served):
