@@ -28,7 +28,7 @@ and lower that session's autogroup to the same value (:func:`run_in_own_session`
 
 The same holds for the database side. The postmaster starts every backend as the leader of a
 session of its own, so a backend is alone in its autogroup and its nice value alone changed nothing:
-:func:`lower_backend_priority` lowers the backend's autogroup as well. Every connection the bulk
+:func:`lower_backend_priority` lowers the backend's autogroup as well (:func:`lower_autogroup`). Every connection the bulk
 command opens is lowered (:func:`nice_backends`), the command's own (its job rows, the dataset
 summaries) as well as its workers'.
 """
@@ -91,7 +91,11 @@ def lower_backend_priority(dbapi_connection, nice: int) -> int | None:
     if not (isinstance(local, tuple) and title.startswith("postgres") and f"({local[1]})" in title):
         return None
     lowered = lower_priority(nice, pid) or os.getpriority(os.PRIO_PROCESS, pid) >= nice
-    lower_backend_autogroup(pid, nice)
+    # The postmaster starts every backend with setsid() (InitPostmasterChild): under autogroups a
+    # backend is alone in an autogroup with a whole session's weight, and its nice value only orders
+    # it against itself. Writing its /proc/PID/autogroup needs its owner (a managed cluster runs as
+    # the user who runs floatchat, or as its own user under root) or CAP_SYS_NICE.
+    lower_autogroup(nice, pid)
     return pid if lowered else None
 
 
@@ -118,34 +122,6 @@ def _on_connect(dbapi_connection, _record, nice: int) -> None:
     logging.getLogger(__name__).debug("ingest.backend_nice nice=%d pid=%s", nice, pid)
 
 
-def lower_backend_autogroup(pid: int, nice: int) -> bool:
-    """Raise the autogroup nice of PostgreSQL backend ``pid`` to at least ``nice`` when the backend
-    leads a session of its own, i.e. is alone in its autogroup. True when it is at ``nice`` or lower
-    priority afterwards.
-
-    The postmaster starts every backend with ``setsid()`` (``InitPostmasterChild``), so under Linux
-    autogroups each backend is a session, hence an autogroup, of its own, with a whole session's
-    weight: its nice value only orders it against itself, and a bulk ingestion's backend at nice 19
-    competed with the entire ``panel serve`` session at equal weight. Writing ``/proc/PID/autogroup``
-    needs the backend's owner (a managed cluster runs as the user who runs floatchat, or as its own
-    user when that is root) or ``CAP_SYS_NICE``; elsewhere this changes nothing and returns False.
-    """
-    try:
-        if os.getsid(pid) != pid:              # shares a session with other processes: never demote them
-            return False
-    except OSError:
-        return False
-    current = autogroup_nice(pid)
-    if current is None:
-        return False
-    if current < nice:
-        try:
-            Path(f"/proc/{pid}/autogroup").write_text(str(nice))
-        except OSError:
-            return False
-    return (autogroup_nice(pid) or 0) >= nice
-
-
 def autogroups_enabled() -> bool:
     """True when the kernel shares the CPU between sessions first (Linux autogroups are on)."""
     try:
@@ -165,21 +141,26 @@ def autogroup_nice(pid: int | str = "self") -> int | None:
         return None
 
 
-def lower_autogroup(nice: int) -> bool:
-    """Raise this session's autogroup nice value to at least ``nice``: only when this process leads
-    its session, so a terminal's shell (or a server started from it) is never demoted with it.
-    True when the autogroup is at ``nice`` or lower priority afterwards."""
-    if os.getsid(0) != os.getpid():
+def lower_autogroup(nice: int, pid: int | None = None) -> bool:
+    """Raise the autogroup nice value of the session of process ``pid`` (default: this one) to at
+    least ``nice``: only when that process leads its session, so a terminal's shell (or a server
+    started from it) is never demoted with it. True when the autogroup is at ``nice`` or lower
+    priority afterwards; False where it cannot be read or written (another user's process)."""
+    leader = os.getpid() if pid is None else pid
+    try:
+        if os.getsid(0 if pid is None else pid) != leader:
+            return False
+    except OSError:
         return False
-    current = autogroup_nice()
+    current = autogroup_nice(leader)
     if current is None:
         return False
     if current < nice:
         try:
-            Path("/proc/self/autogroup").write_text(str(nice))
+            Path(f"/proc/{leader}/autogroup").write_text(str(nice))
         except OSError:
             return False
-    return (autogroup_nice() or 0) >= nice
+    return (autogroup_nice(leader) or 0) >= nice
 
 
 def needs_own_session(nice: int) -> bool:
