@@ -239,14 +239,10 @@ def recompute(self: DocumentModelManager) -> None:
         return
     added: list[Model] = []
     for gone, came in changes:
-        if gone:
-            kept = {id(m) for m in came}
-            if any(id(m) not in kept for m in gone):
-                return _full_recompute(self, roots)
-            had = {id(m) for m in gone}
-            added.extend(m for m in came if id(m) not in had)
-        else:
-            added.extend(came)
+        had = {id(m) for m in gone}
+        if had - {id(m) for m in came}:           # a model taken away: only a full walk can tell
+            return _full_recompute(self, roots)
+        added.extend(m for m in came if id(m) not in had)
     models, new = self._models, []
     stack, seen = list(added), set()
     while stack:
