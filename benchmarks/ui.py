@@ -180,7 +180,7 @@ def cpu_snapshot(server: subprocess.Popen) -> dict:
     home = os.environ.get("FLOATCHAT_HOME", "\0")
     postmasters = {p.pid for p in psutil.process_iter(["name", "cmdline"])
                    if p.info["name"] == "postgres" and home in " ".join(p.info["cmdline"] or ())}
-    ingest_roots = {c.pid for c in me.children() if c.pid not in servers}
+    ingestion = {p.pid for c in me.children() if c.pid not in servers for p in [c, *c.children(recursive=True)]}
     t = me.cpu_times()
     out = {"servers": 0.0, "postgres": 0.0, "ingestion": t.children_user + t.children_system,
            "clients": t.user + t.system}
@@ -190,7 +190,7 @@ def cpu_snapshot(server: subprocess.Popen) -> dict:
                 key = "servers"
             elif proc.pid in postmasters or proc.info["ppid"] in postmasters:
                 key = "postgres"
-            elif proc.pid in ingest_roots or any(a.pid in ingest_roots for a in proc.parents()):
+            elif proc.pid in ingestion:
                 key = "ingestion"
             else:
                 continue                       # not part of this run
