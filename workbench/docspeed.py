@@ -77,6 +77,15 @@ passes found 25,000-50,000 objects a minute). A pass still stops the process for
 live sessions take to scan (1-2 s with 40 sessions), so they are rare, and each process starts
 its period at a random phase: two processes never pause their sessions together.
 
+**Constructors.** Setting a property checks its old value first, and a property that was never set
+reads as its default, so a model's constructor built the default of every property it was given
+whose default is itself a new model, and threw it away: a ``TableColumn`` given its formatter and
+editor built a ``StringFormatter`` and a ``StringEditor`` (an answer table of 14 columns: 28 models),
+a figure its ranges, scales and toolbar. While a model is being constructed nothing can observe
+the old value (no document, no callbacks yet), and a new model never equals the value given, so
+Bokeh's own ``_set`` always stores that value: :func:`_descriptor_set` stores it without building
+the default. Every other property, and every property set after construction, takes Bokeh's path.
+
 :func:`install` puts all but the scheduled full collections in place (``workbench`` does on
 import); ``server_setup`` schedules those.
 ``tests/workbench/test_docspeed.py`` compares the models found with Bokeh's own functions on the
@@ -107,6 +116,7 @@ log = logging.getLogger(__name__)
 _ORIGINAL = (_util.visit_value_and_its_immediate_references, _util.visit_immediate_value_references)
 _ORIGINAL_GET_DEFAULT = PropertyDescriptor._get_default
 _ORIGINAL_OVERRIDDEN = HasProps.__dict__["_overridden_defaults"]
+_ORIGINAL_DESCRIPTOR_SET = PropertyDescriptor.__set__
 # modules that imported the visitors by name: Bokeh's ``Model.trigger`` (is a change a new model?)
 # and Panel's ``freeze_doc``
 _IMPORTERS = ("bokeh.model.model", "panel.io.document")
@@ -350,6 +360,34 @@ def _get_default(self: PropertyDescriptor, obj: HasProps) -> Any:
     return _ORIGINAL_GET_DEFAULT(self, obj)
 
 
+_NEW_MODEL_DEFAULT: dict[tuple[type, str], bool] = {}
+
+
+def _default_is_new_model(descriptor: PropertyDescriptor, cls: type[HasProps]) -> bool:
+    """Whether an unset property of a ``cls`` instance reads as a model made for it (an
+    ``InstanceDefault``), worked out once per (class, property)."""
+    key = (cls, descriptor.name)
+    hit = _NEW_MODEL_DEFAULT.get(key)
+    if hit is None:
+        from bokeh.core.property.instance import InstanceDefault
+
+        default = cls.__overridden_defaults__.get(descriptor.name, descriptor.property._default)
+        hit = _NEW_MODEL_DEFAULT[key] = isinstance(default, InstanceDefault)
+    return hit
+
+
+def _descriptor_set(self: PropertyDescriptor, obj: HasProps, value: Any, *, setter: Any = None) -> None:
+    """``PropertyDescriptor.__set__``; in a model's constructor, a property whose default is a new
+    model is set without building that default to compare with."""
+    name = self.name
+    if obj._initialized or name in obj._property_values or name in obj._unstable_default_values \
+            or name in obj._unstable_themed_values or not _default_is_new_model(self, type(obj)):
+        return _ORIGINAL_DESCRIPTOR_SET(self, obj, value, setter=setter)
+    value = self.property.prepare_value(obj, name, value)
+    self._set_value(obj, value)
+    self._trigger(obj, None, value, setter=setter)
+
+
 def _overridden_defaults(cls) -> dict[str, Any]:
     """``HasProps._overridden_defaults`` merged once per class (a fresh dict per call, as Bokeh's)."""
     hit = _OVERRIDDEN.get(cls)
@@ -482,7 +520,8 @@ def _module(name: str):
     return importlib.import_module(name)
 
 
-def _set(visit_value, visit_immediate, serializer, get_default, overridden, gc_module, walks) -> None:
+def _set(visit_value, visit_immediate, serializer, get_default, overridden, gc_module, walks,
+         descriptor_set) -> None:
     Model.trigger, DocumentModelManager.invalidate, DocumentModelManager.recompute = walks
     _gate_page_hooks(walks[2] is recompute)
     for module in (_util, *(_module(m) for m in _IMPORTERS)):
@@ -493,6 +532,7 @@ def _set(visit_value, visit_immediate, serializer, get_default, overridden, gc_m
     _module("bokeh.protocol.messages.patch_doc").Serializer = serializer
     PropertyDescriptor._get_default = get_default
     HasProps._overridden_defaults = overridden
+    PropertyDescriptor.__set__ = descriptor_set
     _module("bokeh.document.document").gc = gc_module
 
 
@@ -506,7 +546,7 @@ def install() -> None:
     """Bokeh's walks, defaults, ``PATCH-DOC`` references and end-of-session collections as this
     module does them, for every document of this process (idempotent)."""
     _set(visit_value_and_its_immediate_references, visit_immediate_value_references, LazyRefSerializer,
-         _get_default, classmethod(_overridden_defaults), _GC, (_trigger, _invalidate, recompute))
+         _get_default, classmethod(_overridden_defaults), _GC, (_trigger, _invalidate, recompute), _descriptor_set)
 
 
 def uninstall() -> None:
@@ -514,7 +554,7 @@ def uninstall() -> None:
     import gc
 
     _set(*_ORIGINAL, Serializer, _ORIGINAL_GET_DEFAULT, _ORIGINAL_OVERRIDDEN, gc,
-         (_ORIGINAL_TRIGGER, _ORIGINAL_INVALIDATE, _ORIGINAL_RECOMPUTE))
+         (_ORIGINAL_TRIGGER, _ORIGINAL_INVALIDATE, _ORIGINAL_RECOMPUTE), _ORIGINAL_DESCRIPTOR_SET)
 
 
 def installed() -> bool:
@@ -522,5 +562,6 @@ def installed() -> bool:
     return _util.visit_immediate_value_references is visit_immediate_value_references and \
         _module("bokeh.protocol.messages.patch_doc").Serializer is LazyRefSerializer and \
         PropertyDescriptor._get_default is _get_default and _module("bokeh.document.document").gc is _GC and \
+        PropertyDescriptor.__set__ is _descriptor_set and \
         DocumentModelManager.recompute is recompute and \
         any(isinstance(h, WhenAdded) for h in _module("panel.viewable").Viewable._preprocessing_hooks)

@@ -397,3 +397,46 @@ def test_page_hooks_run_when_the_change_holds_their_kind(sample_db, monkeypatch)
     assert len(calls) == 2
     ref = next(iter(first._plots))
     assert first._plots[ref][0].handles["x_range"] is second._plots[ref][0].handles["x_range"]
+
+
+def test_constructors_set_model_valued_properties_as_bokeh_without_building_their_defaults(sample_db,
+                                                                                            monkeypatch):
+    """The answers' models (tables, figures, layouts) hold the same properties, set and defaulted,
+    built with ``_descriptor_set`` as with Bokeh's own ``__set__``; and a ``TableColumn`` given its
+    formatter and editor no longer builds a default ``StringFormatter`` and ``StringEditor``."""
+    from bokeh.core.property.descriptors import PropertyDescriptor
+    from bokeh.document import Document
+    from bokeh.models import CellEditor, NumberFormatter, StringEditor, StringFormatter, TableColumn
+
+    from floatchat_core.chat import ChatSession
+    from workbench.chat import ChatPane
+
+    answers = [ChatSession().ask(q) for q in ("Show the trajectory of float 2902269",
+                                              "Temperature profiles of float 2902269", "How many floats are there?")]
+
+    def state():
+        out = []
+        for answer in answers:
+            for model in ChatPane().render(answer, 0.2, 1).get_root(Document()).references():
+                out.append((type(model).__name__, sorted(model._property_values),
+                            sorted(model._unstable_default_values),
+                            sorted(model.properties_with_values(include_defaults=False))))
+        return sorted(out, key=repr)
+
+    assert PropertyDescriptor.__set__ is docspeed._descriptor_set
+    ours = state()
+    monkeypatch.setattr(PropertyDescriptor, "__set__", docspeed._ORIGINAL_DESCRIPTOR_SET)
+    theirs = state()
+    monkeypatch.undo()
+    assert len(ours) > 100 and ours == theirs
+
+    built = []
+    for cls in (StringFormatter, StringEditor):
+        monkeypatch.setattr(cls, "__init__", lambda self, *a, _orig=cls.__init__, **k: (built.append(self),
+                                                                                          _orig(self, *a, **k))[1])
+    formatter, editor = NumberFormatter(), CellEditor()      # (a NumberFormatter is a StringFormatter)
+    built.clear()
+    column = TableColumn(field="temp", formatter=formatter, editor=editor)
+    assert built == [] and column.formatter is formatter and column.editor is editor
+    TableColumn(field="temp")                   # unset: Bokeh's defaults, built as before
+    assert sorted(type(m).__name__ for m in built) == ["StringEditor", "StringFormatter"]
