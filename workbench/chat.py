@@ -74,6 +74,20 @@ MESSAGE_CSS = """
 """
 
 
+# The light chat message: a header row (avatar, name, time) above the message; Panel's chat_message.css
+# gives the avatar circle and the message bubble.
+LIGHT_MESSAGE_CSS = """
+.fc-head { display: flex; flex-direction: row; align-items: center; gap: 8px; }
+.fc-head .avatar { margin: 0; min-width: 36px; width: 36px; min-height: 36px; height: 36px; font-size: 18px;
+                   border-radius: 18px; align-self: center; }
+.fc-head .avatar svg { width: 30px; height: 30px; }
+.fc-head .name { font-weight: 600; }
+.fc-head .fc-time { opacity: .6; font-size: .85em; }
+.message.fc-text { margin: 2px 0 4px 44px; min-height: 0; padding: 4px 12px; font-size: 1em; display: block; }
+.message.fc-text p { margin: 0.3em 0; }
+"""
+
+
 # a button group whose buttons wrap onto several lines and read as separate chips
 CHIPS_CSS = """
 .bk-btn-group { flex-wrap: wrap; gap: 4px; }
@@ -157,15 +171,20 @@ def _download(answer: Any, fmt: str) -> io.BytesIO:
 
 
 class _LightChatMessage(pn.chat.ChatMessage):
-    """A ``ChatMessage`` with only what this chat shows: avatar, name and time, the body.
+    """A ``ChatMessage`` with only what this chat shows: a header (avatar, name, time) and the body.
 
-    Panel's message also builds an edit toggle, an edit text area, copy and reaction icons, header and
+    Panel's message builds an edit toggle, an edit text area, copy and reaction icons, header and
     footer columns, an activity dot and reactive expressions for each: 28 Bokeh models and ~100 ms of
     Python per message on a 2-core machine, twice per question (the question and the answer), on the
-    event loop every session of the process shares. This one builds 14 models in about half the time
-    (measured with ``benchmarks/ui.py``). None of those parts are shown here: no edit callback, and
-    reactions and copying are off. Its layout uses Panel's own message stylesheet classes
-    (``left``/``avatar``, ``right``, ``name``, ``center``, ``placeholder``), so it looks the same.
+    event loop every session of the process shares. None of those parts are shown here: no edit
+    callback, and reactions and copying are off.
+
+    This one is a column of one HTML header and the body. A text message (the user's question, an
+    error) is that header alone, its Markdown rendered into it: one Panel object and two Bokeh models
+    (~3-5 ms to build and attach against ~16 ms for the six-part layout it replaced, measured on the
+    2-core VM). A message whose object is a component (an answer) shows it below the header. The
+    text is rendered with CommonMark, raw HTML off, so a question cannot inject markup; the look uses
+    Panel's own message stylesheet classes (``avatar``, ``name``, ``message``).
     """
 
     def __init__(self, object=None, **params):
@@ -182,34 +201,74 @@ class _LightChatMessage(pn.chat.ChatMessage):
         if not self.avatar:
             self._update_avatar()
         self._build_layout()
+        self.param.watch(self._update_object_pane, "object")
+        self.param.watch(self._update_head, ["avatar", "user", "show_avatar", "show_user", "show_timestamp",
+                                             "timestamp", "timestamp_format"])
 
     def _build_layout(self):
-        from html import escape
-
         from panel.viewable import Viewable
 
-        css = [*self._stylesheets, *self.stylesheets]
-        self._left_col = pn.Column(self._render_avatar(), max_width=60, height=100, css_classes=["left"],
-                                   visible=self.show_avatar, sizing_mode=None, stylesheets=css)
-        self._object_panel = self._create_panel(self.object)
-        # the body sits in the centre row directly (Panel's message wraps it in a Placeholder pane, there to
-        # swap in the edit area: ~20 ms per message)
-        self._center_row = pn.Row(self._object_panel, css_classes=["center"], stylesheets=css, sizing_mode=None)
-        self.param.watch(self._update_object_pane, "object")
-        stamp = self.timestamp.strftime(self.timestamp_format) if self.show_timestamp else ""
-        self._user_html = pn.pane.HTML(
-            f'{escape(str(self.user)) if self.show_user else ""} <span style="font-weight:normal;opacity:.6;'
-            f'font-size:.85em">{stamp}</span>', height=20, css_classes=["name"], sizing_mode=None, stylesheets=css)
-        right = pn.Column(self._user_html, self._center_row, css_classes=["right"], sizing_mode=None,
-                          stylesheets=css)
+        css = [*self._stylesheets, *self.stylesheets, LIGHT_MESSAGE_CSS]
+        self._object_panel = self._body(self.object)
+        self._head = pn.pane.HTML(self._head_html(), sizing_mode="stretch_width", margin=0, stylesheets=css)
         layout = {p: getattr(self, p) for p in self.param if p in Viewable.param and p != "name"}
-        self._composite = pn.Row(self._left_col, right, **dict(layout, stylesheets=css))
+        self._composite = pn.Column(*self._parts(), **dict(layout, stylesheets=css))
+
+    def _body(self, value, old=None):
+        """The text itself (shown in the header) or the component showing ``value``."""
+        if isinstance(value, str):
+            return value
+        return self._create_panel(value, old=old if isinstance(old, pn.viewable.Viewable) else None)
+
+    def _parts(self) -> list:
+        body = self._object_panel
+        return [self._head] if isinstance(body, str) else [self._head, body]
+
+    def _avatar_html(self) -> str:
+        from html import escape
+
+        avatar = self.avatar or (self.user or "?")[:1]
+        if isinstance(avatar, (pn.pane.SVG, pn.pane.HTML)) and isinstance(avatar.object, str):
+            inner = avatar.object                 # markup an app set (the "thinking" spinner), not user text
+            extra = " ".join(avatar.css_classes)
+        elif isinstance(avatar, str) and avatar.startswith(("http://", "https://", "data:image/")):
+            inner, extra = f'<img src="{escape(avatar)}" alt="" style="width:70%;height:70%">', ""
+        elif isinstance(avatar, str) and len(avatar) <= 4:
+            inner, extra = escape(avatar), ""
+        else:                                     # a local image file or another component
+            inner, extra = escape((self.user or "?")[:1]), ""
+        return f'<div class="avatar {extra}">{inner}</div>'
+
+    def _head_html(self) -> str:
+        from html import escape
+
+        stamp = self.timestamp.strftime(self.timestamp_format) if self.show_timestamp else ""
+        head = (f'<div class="fc-head">{self._avatar_html() if self.show_avatar else ""}'
+                f'<span class="name">{escape(str(self.user)) if self.show_user else ""}</span>'
+                f'<span class="fc-time">{stamp}</span></div>')
+        body = self._object_panel
+        if isinstance(body, str) and body:
+            head += f'<div class="message fc-text">{_markdown_breaks().render(body)}</div>'
+        return head
+
+    def _update_head(self, *_events):
+        self._head.object = self._head_html()
 
     def _update_object_pane(self, event=None):
         old = self._object_panel
-        self._object_panel = new = self._create_panel(self.object, old=old)
-        if old is not new:
-            self._center_row[:] = [new]
+        self._object_panel = new = self._body(self.object, old=old)
+        if isinstance(new, str) and isinstance(old, str):
+            self._update_head()
+            return
+        with param.parameterized.batch_call_watchers(self._composite):
+            self._head.object = self._head_html()
+            if new is not old:
+                self._composite[:] = self._parts()
+
+    def _get_model(self, doc, root=None, parent=None, comm=None):
+        model = self._composite._get_model(doc, root, parent, comm)
+        self._models[(root or model).ref["id"]] = (model, parent)
+        return model
 
     def _update_chat_copy_icon(self):       # no copy icon
         pass
@@ -314,6 +373,14 @@ class AnswerTable(pn.widgets.Tabulator):
                     include_defaults=False).items())))
                 column.formatter = formatters.setdefault(key, f)
         return columns
+
+
+@functools.lru_cache(maxsize=1)
+def _markdown_breaks():
+    """CommonMark with raw HTML off and line breaks kept, for chat text (what people type)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False, "breaks": True})
 
 
 @functools.lru_cache(maxsize=1)
@@ -435,7 +502,7 @@ class ChatPane(pn.viewable.Viewer):
         # the process share, and every layout change re-walks the whole document's models; the card is one
         # HTML model whose text changes (a ChatStep re-laid out its header row at each status).
         progress = Progress()
-        body = pn.Column(progress.pane, sizing_mode="stretch_width", margin=0)
+        body = pn.Column(progress.pane, sizing_mode="stretch_width", margin=(0, 0, 0, 44))   # under the name
         number = self._numbers[id(body)] = len(self._numbers) + 1
         try:
             instance.stream(body, user="FloatChat")
@@ -508,11 +575,8 @@ class ChatPane(pn.viewable.Viewer):
             if len(frame) > TABLE_ROWS:
                 parts.append(pn.pane.Markdown(f"_Table: the first {TABLE_ROWS:,} of {len(frame):,} rows "
                                               "(downloads hold them all)._", sizing_mode="stretch_width"))
-            # remote pagination: the browser receives one page of rows, not all of them
-            parts.append(AnswerTable(shown, disabled=True,
-                                              height=min(300, 40 + 28 * min(len(shown), TABLE_PAGE)),
-                                              pagination="remote", page_size=TABLE_PAGE, show_index=False,
-                                              sizing_mode="stretch_width"))
+            parts.append(AnswerTable(shown, disabled=True, show_index=False, sizing_mode="stretch_width",
+                                     **table_layout(len(shown))))
             try:
                 fig = answerfig.answer_figure(answer)        # plain Bokeh for the common small answers
                 if fig is not None:
@@ -564,6 +628,17 @@ class ChatPane(pn.viewable.Viewer):
     def __panel__(self):
         return pn.Column(pn.pane.Markdown("**Try:**", margin=(0, 5)), self._examples, self._info, self._chat,
                          sizing_mode="stretch_width")
+
+
+def table_layout(n_rows: int) -> dict[str, Any]:
+    """Height and pagination of an answer table of ``n_rows`` rows: every row of a short table in
+    view (a one-row count used to sit hidden behind the pagination bar), and remote pagination past
+    one page, so the browser receives one page of rows, not all of them."""
+    paged = n_rows > TABLE_PAGE
+    rows = min(n_rows, 8)                        # a longer table scrolls inside this height
+    height = 38 + 30 * max(rows, 1) + (46 if paged else 0)
+    return {"height": height, "pagination": "remote" if paged else None,
+            **({"page_size": TABLE_PAGE} if paged else {})}
 
 
 def _answer_text(answer: Any) -> str:

@@ -147,18 +147,43 @@ def test_light_chat_message_shows_user_time_and_body_and_follows_object_changes(
 
     from workbench.chat import _LightChatMessage
 
-    msg = _LightChatMessage("first", user="You", show_reaction_icons=True, reaction_icons={"favorite": "heart"})
+    msg = _LightChatMessage("first *question* <script>alert(1)</script>", user="You", avatar="Y",
+                            show_reaction_icons=True, reaction_icons={"favorite": "heart"})
     doc = Document()
     doc.add_root(msg.get_root(doc))
-    html = msg._user_html.object
-    assert "You" in html and msg.timestamp.strftime(msg.timestamp_format) in html
-    assert len(list(doc.models)) < 20                    # Panel's own message: 28 models for the same
-    msg.object = "second"
-    assert msg._center_row.objects == [msg._object_panel] and msg._object_panel.object == "second"
-    assert msg.serialize() == "second"
+    html = msg._head.object
+    assert "You" in html and msg.timestamp.strftime(msg.timestamp_format) in html and ">Y</div>" in html
+    assert "<em>question</em>" in html                    # the text is Markdown…
+    assert "<script>" not in html and "&lt;script&gt;" in html   # …with raw HTML escaped
+    from bokeh.models.css import StyleSheet
+
+    shown = sorted(type(m).__name__ for m in doc.models if not isinstance(m, StyleSheet))   # (shared per page)
+    assert shown == ["Column", "HTML"]                    # Panel's own message: 28 models
+    assert msg._composite.objects == [msg._head]
+    assert msg.serialize() == msg.object
+    msg.object = "second"                                 # streamed or edited text: the same header model
+    assert "second" in msg._head.object and msg._composite.objects == [msg._head]
     card = pn.pane.HTML("<b>card</b>")
-    msg.object = card                                     # a new kind of body replaces the old one
-    assert msg._center_row.objects == [card]
+    msg.object = card                                     # a component is shown below the header…
+    assert msg._composite.objects == [msg._head, card] and msg._object_panel is card
+    assert "second" not in msg._head.object
+    assert doc.roots[0].children[1] is card._models[doc.roots[0].ref["id"]][0]
+    msg.object = "third"                                  # …and text again in the header
+    assert msg._composite.objects == [msg._head] and "third" in msg._head.object
+    msg.user = "Someone"
+    assert "Someone" in msg._head.object
+
+
+def test_chat_sends_the_typed_question_to_the_callback():
+    """A light text message keeps the text as its body: the callback receives the question."""
+    async def callback(contents, user, instance):
+        return None
+
+    chat = ChatPane()._chat
+    chat.callback = callback
+    chat.send("How many floats are there?", user="You", respond=False)
+    args, _ = chat._gather_callback_args(chat.objects[-1])
+    assert args[:2] == ("How many floats are there?", "You")
 
 
 def test_follow_up_chips_are_one_button_group_that_asks_and_releases():
