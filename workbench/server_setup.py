@@ -49,7 +49,7 @@ def _warm_up() -> None:
         for scale in ("110m", "50m"):
             plots.coastline_paths(scale)
         plots.bbox_minimap_svg(None)
-        chat.ChatPane()                       # Panel's chat widgets, templates and stylesheets
+        _warm_answers(chat)                   # the first answers of a process paid ~20 ms each more
         from floatchat_core.chat import parser   # the question engine's imports and name tables
 
         parser.region_names()                 # ~1 s of Natural Earth names, else in the first question
@@ -63,6 +63,33 @@ def _warm_up() -> None:
     docspeed.schedule_full_collections(get_settings().serve_gc_interval_s)
     logging.getLogger("workbench").info("serve.warm_up seconds=%.1f frozen_objects=%d",
                                         time.perf_counter() - t0, gc.get_freeze_count())
+
+
+def _warm_answers(chat) -> None:
+    """Render two answers (a profile plot and a trajectory, with their tables) into Bokeh models, as
+    the chat does: the first questions a process answers otherwise pay the imports (the question
+    executor, pandas' Styler for the table, with its Jinja templates) and the per-class caches
+    (Panel's and ``docspeed``'s) on the event loop that every session of the process shares. A
+    burst of questions just after a start ran ~15 % slower per answer than the next one."""
+    import numpy as np
+    import pandas as pd
+    from bokeh.document import Document
+
+    from floatchat_core.chat import executor  # noqa: F401 - what a question imports first
+    from floatchat_core.chat.answer import Answer
+
+    n = 40
+    frame = pd.DataFrame({
+        "platform_number": pd.Categorical(["0"] * n), "cycle_number": np.repeat([1, 2], n // 2).astype("int32"),
+        "juld": pd.date_range("2020-01-01", periods=n, freq="D", tz="UTC"),
+        "latitude": np.linspace(0, 1, n), "longitude": np.linspace(0, 1, n),
+        "pres": np.tile(np.linspace(5, 1000, n // 2), 2).astype("float32"),
+        "temp": np.linspace(20, 4, n).astype("float32"), "temp_qc": np.ones(n, dtype="int16")})
+    pane = chat.ChatPane()
+    for kind in ("profiles", "trajectory"):
+        answer = Answer(text="warm-up", frame=frame, plot={"kind": kind, "x": "temp", "y": "pres"},
+                        provenance={"qc_mode": "standard"}, suggestions=["a", "b"])
+        pane.render(answer, 0.1, 1).get_root(Document())
 
 
 async def _warm_page() -> None:
