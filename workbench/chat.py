@@ -297,9 +297,20 @@ class _OfflineChatInterface(pn.chat.ChatInterface):
         self._fc_placeholder = message
 
     def _replace_placeholder(self, message=None) -> None:
-        if getattr(self, "_fc_placeholder", None) is None and message is None:
-            return                          # never shown: nothing to remove (and nothing to build)
+        if getattr(self, "_fc_placeholder", None) is None:
+            # never built, so never shown: nothing to remove, and nothing to build (Panel's own reads
+            # the placeholder to remove it, which built a whole message for each session's first answer)
+            if message is not None:
+                self.append(message)
+            return
         super()._replace_placeholder(message)
+
+    async def _cleanup_response(self):
+        # Panel resets the input after an answer one property at a time (the input and two buttons
+        # enabled, send shown, stop hidden): five PATCH-DOC messages, each serialized and written
+        # on the event loop. Held, they leave as one. Nothing in it awaits anything that suspends.
+        with pn.io.hold():
+            await super()._cleanup_response()
 
 
 class AnswerTable(pn.widgets.Tabulator):
@@ -527,7 +538,10 @@ class ChatPane(pn.viewable.Viewer):
             return None
         doc = pn.state.curdoc
         # one walk of the page's models for everything below (each layout change is a walk otherwise)
-        with doc.models.freeze() if doc is not None and doc.session_context is not None else contextlib.nullcontext():
+        # and one PATCH-DOC message for the answer and the status line
+        live = doc is not None and doc.session_context is not None
+        with doc.models.freeze() if live else contextlib.nullcontext(), pn.io.hold(doc) if live else \
+                contextlib.nullcontext():
             body.append(view)
             self._keep_live(body, answer)
             self.elapsed = time.perf_counter() - t0

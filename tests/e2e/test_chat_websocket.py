@@ -47,3 +47,16 @@ def test_a_new_question_cancels_the_running_one(served):
         assert got.count("How this was answered") == 1, "only the second question is answered"
         answered = re.findall(r"Answered in [0-9.]+ s \\u00b7 ([0-9,]+) rows", got)
         assert answered == ["1"], answered                                    # the count, not 16,370 levels
+
+
+def test_an_answer_and_the_reset_input_each_arrive_in_one_message(served):
+    """The answer's body and the status line leave in one PATCH-DOC, and so does the input's reset
+    after the answer (Panel sends each property of it on its own: three messages)."""
+    with Session(served.url()) as s:
+        s.ask("How many floats are there?")
+        got = s.patches(90, until="How this was answered") + "\n" + s.patches(3)
+    messages = got.split("\n")
+    answer = [m for m in messages if "How this was answered" in m]
+    assert len(answer) == 1 and re.search(r"Answered in [0-9.]+ s", answer[0]), answer
+    enabled = [m for m in messages if re.search(r'"attr": "disabled", "new": false', m)]
+    assert len(enabled) == 1 and enabled[0].count('"attr": "disabled"') == 3, enabled
