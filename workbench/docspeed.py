@@ -86,6 +86,14 @@ the old value (no document, no callbacks yet), and a new model never equals the 
 Bokeh's own ``_set`` always stores that value: :func:`_descriptor_set` stores it without building
 the default. Every other property, and every property set after construction, takes Bokeh's path.
 
+**Serializing.** Bokeh serializes a new model from ``properties_with_values(include_defaults=False)``:
+the properties set, the defaults kept for the instance (mutable or models) and the themed ones. It
+read every other property as well, its default computed only to be dropped (its own comment: "this
+should happen before get_value()"); a model has 30-100 properties and an answer ~20-60 new models.
+:func:`_query_properties_with_values` reads only those it returns, and those whose reading Bokeh
+would not merely drop: a required property never set (Bokeh raises on it) and one whose default is
+made per instance (reading it keeps it).
+
 :func:`install` puts all but the scheduled full collections in place (``workbench`` does on
 import); ``server_setup`` schedules those.
 ``tests/workbench/test_docspeed.py`` compares the models found with Bokeh's own functions on the
@@ -117,6 +125,7 @@ _ORIGINAL = (_util.visit_value_and_its_immediate_references, _util.visit_immedia
 _ORIGINAL_GET_DEFAULT = PropertyDescriptor._get_default
 _ORIGINAL_OVERRIDDEN = HasProps.__dict__["_overridden_defaults"]
 _ORIGINAL_DESCRIPTOR_SET = PropertyDescriptor.__set__
+_ORIGINAL_QUERY = HasProps.query_properties_with_values
 # modules that imported the visitors by name: Bokeh's ``Model.trigger`` (is a change a new model?)
 # and Panel's ``freeze_doc``
 _IMPORTERS = ("bokeh.model.model", "panel.io.document")
@@ -388,6 +397,70 @@ def _descriptor_set(self: PropertyDescriptor, obj: HasProps, value: Any, *, sett
     self._trigger(obj, None, value, setter=setter)
 
 
+_MUST_READ: dict[type, frozenset[str]] = {}
+
+
+def _must_read(cls: type[HasProps]) -> frozenset[str]:
+    """Properties of ``cls`` that ``query_properties_with_values`` reads even when it does not return
+    them: required ones (no default: reading an unset one raises) and those whose default is made per
+    instance (reading one keeps it on the instance)."""
+    hit = _MUST_READ.get(cls)
+    if hit is None:
+        from bokeh.core.property.singletons import Undefined
+
+        names = set()
+        for name in cls.properties(_with_props=True):
+            descriptor = cls.lookup(name)
+            try:
+                if descriptor.property._may_have_unstable_default() or \
+                        descriptor.is_unstable(cls.__overridden_defaults__.get(name)) or \
+                        descriptor.class_default(cls, no_eval=True) is Undefined:
+                    names.add(name)
+            except Exception:       # any doubt: read it as Bokeh does
+                names.add(name)
+        hit = _MUST_READ[cls] = frozenset(names)
+    return hit
+
+
+def _query_properties_with_values(self: HasProps, query: Callable[[PropertyDescriptor], bool], *,
+                                  include_defaults: bool = True, include_undefined: bool = False) -> dict[str, Any]:
+    """``HasProps.query_properties_with_values``; without defaults, the properties it returns are the
+    only ones read (and those :func:`_must_read` names)."""
+    if include_defaults:
+        return _ORIGINAL_QUERY(self, query, include_defaults=True, include_undefined=include_undefined)
+    from bokeh.core.property.descriptors import UnsetValueError
+    from bokeh.core.property.singletons import Undefined
+    from bokeh.core.property.wrappers import PropertyValueContainer
+
+    unstable = self._unstable_default_values
+    selected = set(self._property_values) | set(unstable)
+    themed_values = self.themed_values()
+    themed_keys = set(themed_values) if themed_values is not None else set()
+    selected |= themed_keys
+    must_read = _must_read(type(self))
+    result: dict[str, Any] = {}
+    for key in self.properties(_with_props=True):
+        if key not in selected and key not in must_read:
+            continue                    # Bokeh reads its default and drops it
+        descriptor = self.lookup(key)
+        if not query(descriptor):
+            continue
+        try:
+            value = descriptor.get_value(self)
+        except UnsetValueError:
+            if include_undefined:
+                value = Undefined
+            else:
+                raise
+        else:
+            if key not in selected:
+                continue
+            if key not in themed_keys and isinstance(value, PropertyValueContainer) and key in unstable:
+                continue
+        result[key] = value
+    return result
+
+
 def _overridden_defaults(cls) -> dict[str, Any]:
     """``HasProps._overridden_defaults`` merged once per class (a fresh dict per call, as Bokeh's)."""
     hit = _OVERRIDDEN.get(cls)
@@ -521,7 +594,7 @@ def _module(name: str):
 
 
 def _set(visit_value, visit_immediate, serializer, get_default, overridden, gc_module, walks,
-         descriptor_set) -> None:
+         descriptor_set, query) -> None:
     Model.trigger, DocumentModelManager.invalidate, DocumentModelManager.recompute = walks
     _gate_page_hooks(walks[2] is recompute)
     for module in (_util, *(_module(m) for m in _IMPORTERS)):
@@ -533,6 +606,7 @@ def _set(visit_value, visit_immediate, serializer, get_default, overridden, gc_m
     PropertyDescriptor._get_default = get_default
     HasProps._overridden_defaults = overridden
     PropertyDescriptor.__set__ = descriptor_set
+    HasProps.query_properties_with_values = query
     _module("bokeh.document.document").gc = gc_module
 
 
@@ -546,7 +620,8 @@ def install() -> None:
     """Bokeh's walks, defaults, ``PATCH-DOC`` references and end-of-session collections as this
     module does them, for every document of this process (idempotent)."""
     _set(visit_value_and_its_immediate_references, visit_immediate_value_references, LazyRefSerializer,
-         _get_default, classmethod(_overridden_defaults), _GC, (_trigger, _invalidate, recompute), _descriptor_set)
+         _get_default, classmethod(_overridden_defaults), _GC, (_trigger, _invalidate, recompute), _descriptor_set,
+         _query_properties_with_values)
 
 
 def uninstall() -> None:
@@ -554,7 +629,8 @@ def uninstall() -> None:
     import gc
 
     _set(*_ORIGINAL, Serializer, _ORIGINAL_GET_DEFAULT, _ORIGINAL_OVERRIDDEN, gc,
-         (_ORIGINAL_TRIGGER, _ORIGINAL_INVALIDATE, _ORIGINAL_RECOMPUTE), _ORIGINAL_DESCRIPTOR_SET)
+         (_ORIGINAL_TRIGGER, _ORIGINAL_INVALIDATE, _ORIGINAL_RECOMPUTE), _ORIGINAL_DESCRIPTOR_SET,
+         _ORIGINAL_QUERY)
 
 
 def installed() -> bool:
@@ -563,5 +639,6 @@ def installed() -> bool:
         _module("bokeh.protocol.messages.patch_doc").Serializer is LazyRefSerializer and \
         PropertyDescriptor._get_default is _get_default and _module("bokeh.document.document").gc is _GC and \
         PropertyDescriptor.__set__ is _descriptor_set and \
+        HasProps.query_properties_with_values is _query_properties_with_values and \
         DocumentModelManager.recompute is recompute and \
         any(isinstance(h, WhenAdded) for h in _module("panel.viewable").Viewable._preprocessing_hooks)

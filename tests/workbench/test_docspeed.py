@@ -440,3 +440,29 @@ def test_constructors_set_model_valued_properties_as_bokeh_without_building_thei
     assert built == [] and column.formatter is formatter and column.editor is editor
     TableColumn(field="temp")                   # unset: Bokeh's defaults, built as before
     assert sorted(type(m).__name__ for m in built) == ["StringEditor", "StringFormatter"]
+
+
+def test_serialized_properties_are_bokehs_own(sample_db, monkeypatch):
+    """``properties_with_values(include_defaults=False)`` (what a new model is serialized from) is
+    Bokeh's own for every model of the dashboard's page, themed and not; a required property never
+    set still raises, and still reads as ``Undefined`` when undefined values are asked for."""
+    from bokeh.core.has_props import HasProps
+    from bokeh.core.property.descriptors import UnsetValueError
+    from bokeh.core.property.singletons import Undefined
+    from bokeh.models import GlyphRenderer
+
+    assert HasProps.query_properties_with_values is docspeed._query_properties_with_values
+    for theme in ("default", "dark"):
+        models = list(_dashboard_document(theme).models)
+        ours = {m.id: repr(m.properties_with_values(include_defaults=False)) for m in models}
+        monkeypatch.setattr(HasProps, "query_properties_with_values", docspeed._ORIGINAL_QUERY)
+        theirs = {m.id: repr(m.properties_with_values(include_defaults=False)) for m in models}
+        monkeypatch.undo()
+        assert len(ours) > 200 and ours == theirs
+
+    renderer = GlyphRenderer()                 # data_source and glyph are required, never set here
+    with pytest.raises(UnsetValueError):
+        renderer.properties_with_values(include_defaults=False)
+    undefined = renderer.query_properties_with_values(lambda p: p.serialized, include_defaults=False,
+                                                      include_undefined=True)
+    assert undefined["data_source"] is Undefined and undefined["glyph"] is Undefined
