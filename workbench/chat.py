@@ -327,6 +327,39 @@ class AnswerTable(pn.widgets.Tabulator):
     at all: building them took ~3 ms of the event loop per column of every answer.
     """
 
+    def __init__(self, value=None, **params):
+        if not params.get("disabled") or params.get("editors") or params.get("formatters") \
+                or not isinstance(value, pd.DataFrame) or {"on_click", "on_edit", "configuration"} & set(params):
+            super().__init__(value, **params)
+            return
+        # Panel's Tabulator.__init__ and BaseTable.__init__ (1.4-1.9), less BaseTable's closing
+        # ``param.trigger('editors')`` and ``param.trigger('formatters')``: with neither set they
+        # notify nothing, and each trigger reads and instantiates all ~120 parameters of the
+        # instance (~3.5 ms per table on the renderer thread). ``test_answer_table_is_panels``
+        # compares the instance and its model with Panel's Tabulator.
+        from panel.widgets.tables import BaseTable
+
+        self.style = None
+        self._computed_styler = None
+        self._child_panels = {}
+        self._indexed_children = {}
+        self._explicit_pagination = "pagination" in params
+        self._on_edit_callbacks = []
+        self._on_click_callbacks = {}
+        self._renamed_cols = {}
+        self._filters = []
+        self._index_mapping = {}
+        self._edited_indexes = []
+        super(BaseTable, self).__init__(value=value, **params)
+        self._internal_callbacks.extend([
+            self.param.watch(self._setup_on_change, ["editors", "formatters"]),
+            self.param._watch(self._reset_selection, ["value"], precedence=-1)])
+        self._configuration = {}
+        self.param.watch(self._update_children, self._content_params)
+        self.param.watch(self._clear_selection_remote_pagination, "value")
+        self.param.watch(lambda e: self.param.trigger("hidden_columns"), "show_index")
+        self.param.selection.callable = self._get_selectable
+
     def _get_column_definitions(self, col_names, df):
         if not self.disabled:
             return super()._get_column_definitions(col_names, df)

@@ -111,6 +111,44 @@ def test_answer_table_columns_share_one_editor_and_equal_formatters(sample_db):
     assert len(frames[0].columns) >= 10
 
 
+def test_answer_table_is_panels(sample_db):
+    """``AnswerTable.__init__`` (Panel's, less two triggers that notify nothing) gives the instance
+    Panel's own ``__init__`` gives: the same attributes, the same watchers, the same Bokeh model
+    (its data, configuration and every property, ids aside), on real answers of every shape."""
+    import json
+    import re
+
+    from bokeh.document import Document
+
+    from floatchat_core.chat import ChatSession
+    from workbench.chat import AnswerTable, table_layout
+
+    session = ChatSession()
+    for question in ("Temperature profiles of float 2902269", "Show the trajectory of float 2902269",
+                     "How many floats are there?"):
+        frame = session.ask(question).frame.head(500)
+        params = dict(disabled=True, show_index=False, sizing_mode="stretch_width", **table_layout(len(frame)))
+        ours = AnswerTable(frame, **params)
+        panels = AnswerTable.__new__(AnswerTable)
+        pn.widgets.Tabulator.__init__(panels, frame, **params)           # Panel's own path, same class
+        assert sorted(vars(ours)) == sorted(vars(panels))
+        def watchers(table):
+            return {name: {what: sorted(getattr(w.fn, "__name__", "?") for w in ws) for what, ws in kinds.items()}
+                    for name, kinds in table.param.watchers.items()}
+
+        assert watchers(ours) == watchers(panels)
+        docs = []
+        for table in (ours, panels):
+            doc = Document()
+            doc.add_root(table.get_root(doc))
+            text = json.dumps(doc.to_json(deferred=False)["roots"], default=str)
+            docs.append(re.sub(r'"(p\d+|[0-9a-f]{32})"', '"ID"', text))     # model and buffer ids
+        assert docs[0] == docs[1]
+        ours.value = frame.head(3)                                         # and it follows changes alike
+        panels.value = frame.head(3)
+        assert ours._processed.equals(panels._processed)
+
+
 def test_progress_card_streams_steps_into_one_model():
     from bokeh.document import Document
 
