@@ -299,3 +299,35 @@ def test_cached_bootstrap_design_gives_panels_own_modifiers():
     first["stylesheets"].append("changed by a caller")
     again, _ = ours.params(widgets[0], Document())
     assert "changed by a caller" not in again["stylesheets"]
+
+
+def test_highlight_columns_are_holoviews_own(sample_db):
+    """The highlight layer's columns, built directly, equal (values and dtypes) what HoloViews' own
+    ``get_data`` makes of the highlight element, for real answers' positions, positions without
+    times, and none."""
+    from bokeh.document import Document
+
+    from floatchat_core.chat import ChatSession
+    from workbench import plots
+    from workbench.chat import answer_positions
+    from workbench.floatmap import EMPTY_POSITIONS, FloatMap, highlight_columns
+
+    fmap = FloatMap()
+    doc = Document()
+    doc.add_root(fmap.__panel__().get_root(doc))
+    (plot, _), = fmap._hv_pane._plots.values()
+    layer = plot.subplots[("Points", "I")]
+    session = ChatSession()
+    frames = [answer_positions(session.ask(q)) for q in ("Show the trajectory of float 2902269",
+                                                         "Temperature profiles of float 2902269")]
+    frames += [dal.profile_positions().head(7).drop(columns=["juld"]), EMPTY_POSITIONS]
+    for frame in frames:
+        df = frame.dropna(subset=["longitude", "latitude"]).reindex(columns=list(EMPTY_POSITIONS.columns))
+        theirs, _, _ = layer.get_data(plots.highlight_points(df), {}, {})
+        ours = highlight_columns(df)
+        assert set(ours) == set(theirs)
+        for key, value in theirs.items():
+            value = np.asarray(value)
+            assert ours[key].dtype == value.dtype, (key, ours[key].dtype, value.dtype)
+            assert len(ours[key]) == len(value) and list(map(str, ours[key])) == list(map(str, value)), key
+    assert len(frames[0]) > 10
