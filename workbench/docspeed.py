@@ -389,7 +389,8 @@ def _descriptor_set(self: PropertyDescriptor, obj: HasProps, value: Any, *, sett
     """``PropertyDescriptor.__set__``; in a model's constructor, a property whose default is a new
     model is set without building that default to compare with."""
     name = self.name
-    if obj._initialized or name in obj._property_values or name in obj._unstable_default_values \
+    values = obj.__dict__.get("_property_values")     # None before HasProps.__init__: Bokeh's error
+    if obj._initialized or values is None or name in values or name in obj._unstable_default_values \
             or name in obj._unstable_themed_values or not _default_is_new_model(self, type(obj)):
         return _ORIGINAL_DESCRIPTOR_SET(self, obj, value, setter=setter)
     value = self.property.prepare_value(obj, name, value)
