@@ -20,6 +20,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from html import escape
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -225,8 +226,6 @@ class _LightChatMessage(pn.chat.ChatMessage):
         return [self._head] if isinstance(body, str) else [self._head, body]
 
     def _avatar_html(self) -> str:
-        from html import escape
-
         avatar = self.avatar or (self.user or "?")[:1]
         if isinstance(avatar, (pn.pane.SVG, pn.pane.HTML)) and isinstance(avatar.object, str):
             inner = avatar.object                 # markup an app set (the "thinking" spinner), not user text
@@ -240,8 +239,6 @@ class _LightChatMessage(pn.chat.ChatMessage):
         return f'<div class="avatar {extra}">{inner}</div>'
 
     def _head_html(self) -> str:
-        from html import escape
-
         stamp = self.timestamp.strftime(self.timestamp_format) if self.show_timestamp else ""
         head = (f'<div class="fc-head">{self._avatar_html() if self.show_avatar else ""}'
                 f'<span class="name">{escape(str(self.user)) if self.show_user else ""}</span>'
@@ -457,8 +454,6 @@ class Progress:
         self.pane.object = self._html()
 
     def _html(self) -> str:
-        from html import escape
-
         body = _markdown().render("\n\n".join(self.log))
         return (f'<details style="{_DETAILS_STYLE}"><summary style="cursor:pointer">{escape(self.title)}</summary>'
                 f'<div style="overflow-x:auto">{body}</div></details>')

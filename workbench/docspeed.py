@@ -108,7 +108,10 @@ from collections.abc import Callable
 
 from bokeh.core.has_props import HasProps
 from bokeh.core.property.bases import Property
-from bokeh.core.property.descriptors import PropertyDescriptor
+from bokeh.core.property.descriptors import PropertyDescriptor, UnsetValueError
+from bokeh.core.property.instance import InstanceDefault
+from bokeh.core.property.singletons import Undefined
+from bokeh.core.property.wrappers import PropertyValueContainer
 from bokeh.core.serialization import Buffer, Ref, Serializer
 from bokeh.document.models import DocumentModelManager
 from bokeh.model import Model
@@ -134,6 +137,13 @@ _MISSING = object()
 _NO_REFS: dict[tuple[type, str], bool] = {}
 
 
+def _unstable_default(descriptor: PropertyDescriptor, cls: type[HasProps]) -> bool:
+    """Whether the default of ``descriptor`` on ``cls`` is made per instance (Bokeh's own
+    ``has_unstable_default``, for a class instead of an instance)."""
+    return descriptor.property._may_have_unstable_default() or \
+        descriptor.is_unstable(cls.__overridden_defaults__.get(descriptor.name))
+
+
 def _default_holds_no_model(cls: type[HasProps], attr: str) -> bool:
     """Whether an unset ``attr`` of a ``cls`` instance (not themed) always reads as a value
     without models: its default is immutable and holds none."""
@@ -142,8 +152,7 @@ def _default_holds_no_model(cls: type[HasProps], attr: str) -> bool:
     if hit is None:
         descriptor = cls.lookup(attr)
         hit = False
-        if not descriptor.property._may_have_unstable_default() and \
-                not descriptor.is_unstable(cls.__overridden_defaults__.get(attr)):
+        if not _unstable_default(descriptor, cls):
             found: list[Model] = []
             visit_value_and_its_immediate_references(descriptor.class_default(cls), found.append)
             hit = not found
@@ -378,8 +387,6 @@ def _default_is_new_model(descriptor: PropertyDescriptor, cls: type[HasProps]) -
     key = (cls, descriptor.name)
     hit = _NEW_MODEL_DEFAULT.get(key)
     if hit is None:
-        from bokeh.core.property.instance import InstanceDefault
-
         default = cls.__overridden_defaults__.get(descriptor.name, descriptor.property._default)
         hit = _NEW_MODEL_DEFAULT[key] = isinstance(default, InstanceDefault)
     return hit
@@ -407,15 +414,11 @@ def _must_read(cls: type[HasProps]) -> frozenset[str]:
     instance (reading one keeps it on the instance)."""
     hit = _MUST_READ.get(cls)
     if hit is None:
-        from bokeh.core.property.singletons import Undefined
-
         names = set()
         for name in cls.properties(_with_props=True):
             descriptor = cls.lookup(name)
             try:
-                if descriptor.property._may_have_unstable_default() or \
-                        descriptor.is_unstable(cls.__overridden_defaults__.get(name)) or \
-                        descriptor.class_default(cls, no_eval=True) is Undefined:
+                if _unstable_default(descriptor, cls) or descriptor.class_default(cls, no_eval=True) is Undefined:
                     names.add(name)
             except Exception:       # any doubt: read it as Bokeh does
                 names.add(name)
@@ -429,10 +432,6 @@ def _query_properties_with_values(self: HasProps, query: Callable[[PropertyDescr
     only ones read (and those :func:`_must_read` names)."""
     if include_defaults:
         return _ORIGINAL_QUERY(self, query, include_defaults=True, include_undefined=include_undefined)
-    from bokeh.core.property.descriptors import UnsetValueError
-    from bokeh.core.property.singletons import Undefined
-    from bokeh.core.property.wrappers import PropertyValueContainer
-
     unstable = self._unstable_default_values
     selected = set(self._property_values) | set(unstable)
     themed_values = self.themed_values()
