@@ -110,6 +110,10 @@ async def _warm_page() -> None:
         logging.getLogger("workbench").warning("serve.warm_page_failed error=%s", exc)
 
 
+if get_settings().bokeh_speedups:
+    from workbench import docspeed
+
+    docspeed.server_diagnostics()  # Bokeh's signature checks: ~9 % of building an answer's models
 _warm_up()
 if os.environ.get(WARM_PAGE):      # floatchat_core.serve sets it (not with logins)
     import datetime

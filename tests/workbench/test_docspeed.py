@@ -191,6 +191,64 @@ def test_property_defaults_are_bokehs_own(sample_db):
         assert json.dumps(doc.to_json(deferred=False), sort_keys=True, default=str) == their_json
 
 
+def test_empty_container_defaults_are_made_per_instance_as_bokeh(sample_db):
+    """A property whose default is an empty list or dict reads, for every model class of the
+    dashboard (themed and not), as with Bokeh's own: a new container of the same type for each
+    instance, registered with its owner, kept on the instance; mutating it notifies the document
+    and makes it a value the browser is sent, as Bokeh's does."""
+    from bokeh.document import Document
+
+    def state(cls, themed):
+        objs = [cls(), cls()]
+        out = []
+        for obj in objs:
+            if themed:
+                obj.apply_theme(themed)
+            kept = {}
+            for name in sorted(obj._unstable_default_values):
+                value = obj._unstable_default_values[name]
+                owners = getattr(value, "_owners", None)
+                kept[name] = (type(value).__name__, _plain(value),
+                              None if owners is None else sorted((o is obj, d.name) for o, d in owners))
+            out.append(kept)
+        shared = [n for n in objs[0]._unstable_default_values
+                  if isinstance(objs[0]._unstable_default_values[n], (list, dict))
+                  and objs[0]._unstable_default_values[n] is objs[1]._unstable_default_values.get(n)]
+        return out, shared
+
+    for theme in ("default", "dark"):
+        doc = _dashboard_document(theme)
+        themes = {type(m): m.__dict__.get("__themed_values__") for m in doc.models}
+        docspeed.uninstall()
+        try:
+            theirs = {cls: state(cls, themes[cls]) for cls in themes}
+        finally:
+            docspeed.install()
+        ours = {cls: state(cls, themes[cls]) for cls in themes}
+        assert ours == theirs
+        assert all(not shared for _, shared in ours.values())
+    made = [k for k, v in docspeed._EMPTY_DEFAULTS.items() if v]
+    assert len(made) > 100                          # the direct path was taken
+
+    def patch_of(install: bool):
+        (docspeed.install if install else docspeed.uninstall)()
+        try:
+            from bokeh.models import Div
+
+            doc, div = Document(), Div(text="x")
+            doc.add_root(div)
+            events = []
+            doc.on_change(lambda e: events.append(type(e).__name__))
+            div.tags.append("answer")
+            div.css_classes.append("fc")
+            return events, sorted(div.properties_with_values(include_defaults=False)), list(div.tags)
+        finally:
+            docspeed.install()
+
+    assert patch_of(True) == patch_of(False)
+    assert patch_of(True)[0] == ["ModelChangedEvent", "ModelChangedEvent"]
+
+
 def test_sessions_ending_together_share_one_full_collection():
     """Ten documents destroyed on a running event loop: one full collection, after the delay;
     without a loop, Bokeh's collection at once."""
@@ -466,3 +524,23 @@ def test_serialized_properties_are_bokehs_own(sample_db, monkeypatch):
     undefined = renderer.query_properties_with_values(lambda p: p.serialized, include_defaults=False,
                                                       include_undefined=True)
     assert undefined["data_source"] is Undefined and undefined["glyph"] is Undefined
+
+
+def test_server_processes_skip_bokehs_callback_signature_checks_unless_the_environment_chose():
+    """``server_diagnostics`` (run by ``server_setup``) turns off Bokeh's ``perform_error_diagnostics``,
+    which checked every ``on_change`` callback's signature; a value in the environment wins."""
+    from bokeh.models import Div
+    from bokeh.settings import settings
+
+    def bad(attr):                    # a wrong signature: Bokeh's check refuses it
+        pass
+
+    try:
+        with pytest.raises(ValueError, match="signature"):
+            Div().on_change("text", bad)
+        assert docspeed.server_diagnostics({"BOKEH_PERFORM_ERROR_DIAGNOSTICS": "true"}) is True
+        assert docspeed.server_diagnostics({}) is False
+        Div().on_change("text", bad)  # no check any more
+    finally:
+        settings.perform_error_diagnostics.unset_value()
+    assert settings.perform_error_diagnostics() is True
