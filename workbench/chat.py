@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import panel as pn
 import param
+from panel.chat.feed import CallbackState
 
 from . import answerfig, plots
 
@@ -309,6 +310,57 @@ class _OfflineChatInterface(pn.chat.ChatInterface):
         with pn.io.hold():
             await super()._cleanup_response()
 
+    # When an answer starts and ends Panel disables (enables) the input and its buttons, each linked
+    # to ``disabled`` on its own, and swaps the send and stop buttons from an async watcher of
+    # ``_callback_state`` that runs later: five PATCH-DOC messages at the start, each serialized and
+    # written on the event loop. The two watchers below hold the page around every watcher of those
+    # two parameters (param calls them in order of precedence), and the swap runs with them.
+    def _hold_page(self, *_events) -> None:
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None or getattr(self, "_fc_hold", None) is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:              # a thread of Panel's pool: its changes are scheduled anyway
+            return
+        self._fc_hold = hold = ExitStack()
+        hold.enter_context(pn.io.hold(doc))
+        loop.call_soon(self._release_page)    # released on the next turn of the loop at the latest
+
+    def _release_page(self, *_events) -> None:
+        hold, self._fc_hold = getattr(self, "_fc_hold", None), None
+        if hold is not None:
+            hold.close()
+
+    @param.depends("_callback_state", watch=True)
+    def _update_input_disabled(self):
+        """Panel's swap of the send and stop buttons, run with the change (not in a task) so that the
+        page's hold covers it. Returns something to await for Panel's own ``await`` of it."""
+        busy_states = (CallbackState.RUNNING, CallbackState.GENERATING)
+        has_callback_future = self._callback_future and self._callback_future.done()
+        if not self.show_stop or (self._callback_state not in busy_states and has_callback_future):
+            self._buttons["send"].visible = True
+            self._buttons["stop"].visible = False
+        else:
+            self._buttons["send"].visible = False
+            self._buttons["stop"].visible = True
+        return _DONE
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.param._watch(self._hold_page, ["disabled", "_callback_state"], precedence=-1000)   # before Panel's
+        self.param.watch(self._release_page, ["disabled", "_callback_state"], precedence=1000)
+
+
+class _Done:
+    """An awaitable that is already done."""
+
+    def __await__(self):
+        return iter(())
+
+
+_DONE = _Done()
+
 
 class AnswerTable(pn.widgets.Tabulator):
     """A read-only Tabulator whose columns share their cell editor and equal formatters.
@@ -543,8 +595,11 @@ class ChatPane(pn.viewable.Viewer):
         progress = Progress()
         body = pn.Column(progress.pane, sizing_mode="stretch_width", margin=(0, 0, 0, 44))   # under the name
         number = self._numbers[id(body)] = len(self._numbers) + 1
+        doc = pn.state.curdoc
+        live = doc is not None and doc.session_context is not None
         try:
-            instance.stream(body, user="FloatChat")
+            with pn.io.hold(doc) if live else contextlib.nullcontext():     # the message and its scrolls
+                instance.stream(body, user="FloatChat")
             parsed = await loop.run_in_executor(_WORKERS, self._parse, question)
             progress.step("Querying the database…", f"**Parsed** ({type(parsed).__name__})\n```json\n"
                           f"{json.dumps(_jsonable(parsed), indent=1, default=str)[:2000]}\n```")
@@ -553,7 +608,6 @@ class ChatPane(pn.viewable.Viewer):
             n_rows = 0 if frame is None else len(frame)
             progress.step("Plotting…", f"**Queried**: {n_rows:,} rows")
             view = await loop.run_in_executor(_RENDERER, self.render, answer, time.perf_counter() - t0, number)
-            progress.step(f"✔ Parsed ({type(parsed).__name__}) · queried {n_rows:,} rows · plotted", "**Plotted**")
         except asyncio.CancelledError:
             progress.step("Cancelled (a newer question replaced this one)")
             raise
@@ -564,12 +618,11 @@ class ChatPane(pn.viewable.Viewer):
             self._info.object = f"The last question failed after {time.perf_counter() - t0:.2f} s."
             body.append(pn.pane.Alert(f"Sorry, this question failed: {exc}", alert_type="danger"))
             return None
-        doc = pn.state.curdoc
         # one walk of the page's models for everything below (each layout change is a walk otherwise)
-        # and one PATCH-DOC message for the answer and the status line
-        live = doc is not None and doc.session_context is not None
+        # and one PATCH-DOC message for the answer, its last progress step and the status line
         with doc.models.freeze() if live else contextlib.nullcontext(), pn.io.hold(doc) if live else \
                 contextlib.nullcontext():
+            progress.step(f"✔ Parsed ({type(parsed).__name__}) · queried {n_rows:,} rows · plotted", "**Plotted**")
             body.append(view)
             self._keep_live(body, answer)
             self.elapsed = time.perf_counter() - t0

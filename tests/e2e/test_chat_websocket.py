@@ -60,3 +60,24 @@ def test_an_answer_and_the_reset_input_each_arrive_in_one_message(served):
     assert len(answer) == 1 and re.search(r"Answered in [0-9.]+ s", answer[0]), answer
     enabled = [m for m in messages if re.search(r'"attr": "disabled", "new": false', m)]
     assert len(enabled) == 1 and enabled[0].count('"attr": "disabled"') == 3, enabled
+    assert enabled[0].count('"attr": "visible"') == 2, enabled          # send shown, stop hidden with it
+    assert re.search(r"queried [0-9,]+ rows", answer[0]), answer              # the last progress step too
+
+
+def test_an_answer_starts_and_ends_in_few_messages(served):
+    """The input disabled and the send/stop swap at the start leave in one message, as does the
+    answer's message with its scrolling; a question costs ~10 PATCH-DOC messages, not ~20 (each is
+    serialized and written on the event loop every session of the process shares)."""
+    with Session(served.url()) as s:
+        s.ask("How many floats are there?")                 # the first question of a page sends more
+        s.patches(90, until="How this was answered")
+        s.patches(3)
+        s.ask("How many profiles in 2019?")
+        got = s.patches(90, until="How this was answered") + "\n" + s.patches(3)
+    messages = [m for m in got.split("\n") if m.strip()]
+    disabled = [m for m in messages if re.search(r'"attr": "disabled", "new": true', m)]
+    assert len(disabled) == 1 and disabled[0].count('"attr": "disabled"') == 3, disabled
+    assert disabled[0].count('"attr": "visible"') == 2, disabled
+    scrolls = [m for m in messages if "scroll_latest_event" in m]
+    assert any(m.count("scroll_latest_event") == 2 and '"attr": "children"' in m for m in scrolls), scrolls
+    assert len(messages) <= 11, "\n".join(m[:160] for m in messages)
