@@ -120,8 +120,9 @@ class Settings(BaseModel):
         "dask", description="FLOATCHAT_UPLOAD_EXECUTOR: where admin uploads are ingested (Dask, or a server thread).")
     bokeh_speedups: bool = Field(
         True, description="FLOATCHAT_BOKEH_SPEEDUPS: the workbench's faster Bokeh document walks, property defaults, "
-                          "PATCH-DOC references and coalesced garbage collection when sessions end "
-                          "(`workbench/docspeed.py`); 0 = Bokeh's own.")
+                          "PATCH-DOC references and coalesced garbage collection when sessions end, and "
+                          "Bokeh's callback-signature checks off in server processes unless "
+                          "BOKEH_PERFORM_ERROR_DIAGNOSTICS is set (`workbench/docspeed.py`); 0 = Bokeh's own.")
 
     @field_validator("home", "pg_bin", "auth_file", mode="before")
     @classmethod
