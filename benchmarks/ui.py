@@ -402,7 +402,7 @@ def bench_sessions(base: str, n_sessions: int, per_session: int, think: float = 
     deadline = t + 900
     for _ in threads:     # until every session's last answer arrived: closing the websockets is not timed
         done.acquire(timeout=max(deadline - time.perf_counter(), 0.01))
-    wall = time.perf_counter() - t
+    wall, end = time.perf_counter() - t, time.time()
     cpu = cpu_used(cpu0, cpu_snapshot(server), wall) if cpu0 is not None else None
     for th in threads:
         th.join(timeout=900)
@@ -420,7 +420,7 @@ def bench_sessions(base: str, n_sessions: int, per_session: int, think: float = 
             # asked in each 5 s after the start: [second, questions asked, their slowest answer]
             "timeline_5s": [[w * 5, len(v), round(max(v), 2)] for w, v in sorted(_windows(results, t).items())],
             "connect_all_s": round(connect_s, 1), "wall_s": round(wall, 1), "cpu_s": cpu,
-            "window": (time.time() - (time.perf_counter() - t), time.time() - (time.perf_counter() - t - wall))}
+            "window": (end - wall, end)}
 
 
 def _windows(results: list, start: float, width: float = 5.0) -> dict[int, list[float]]:

@@ -28,7 +28,6 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import panel as pn
 import param
-from panel.chat.feed import CallbackState
 
 from . import answerfig, plots
 
@@ -334,17 +333,17 @@ class _OfflineChatInterface(pn.chat.ChatInterface):
 
     @param.depends("_callback_state", watch=True)
     def _update_input_disabled(self):
-        """Panel's swap of the send and stop buttons, run with the change (not in a task) so that the
-        page's hold covers it. Returns something to await for Panel's own ``await`` of it."""
-        busy_states = (CallbackState.RUNNING, CallbackState.GENERATING)
-        has_callback_future = self._callback_future and self._callback_future.done()
-        if not self.show_stop or (self._callback_state not in busy_states and has_callback_future):
-            self._buttons["send"].visible = True
-            self._buttons["stop"].visible = False
-        else:
-            self._buttons["send"].visible = False
-            self._buttons["stop"].visible = True
-        return _DONE
+        """Panel's own swap of the send and stop buttons (an ``async`` method that awaits nothing), run
+        to its end here, with the change, not in a task of its own, so that the page's hold covers it.
+        Should a Panel version make it suspend, it runs again as a task (it only sets two buttons'
+        visibility). Returns something to await for Panel's own ``await`` of it."""
+        swap = super()._update_input_disabled()
+        try:
+            swap.send(None)
+        except StopIteration:
+            return _DONE
+        swap.close()
+        return asyncio.ensure_future(super()._update_input_disabled())
 
     def __init__(self, **params):
         super().__init__(**params)
